@@ -114,7 +114,9 @@ class BetaBernoulliArms:
         try:
             arr = np.asarray(prior, dtype=np.float64)
         except (TypeError, ValueError) as exc:
-            raise wrong_type("prior", prior, "an (alpha, beta) pair or an (n_arms, 2) array") from exc
+            raise wrong_type(
+                "prior", prior, "an (alpha, beta) pair or an (n_arms, 2) array"
+            ) from exc
         if arr.shape == (2,):
             arr = np.tile(arr, (n_arms, 1))
         if arr.shape != (n_arms, 2):
@@ -139,7 +141,9 @@ class BetaBernoulliArms:
         arr = np.asarray(task, dtype=np.float64)
         shape = (self.n_arms,) if batch is None else (batch, self.n_arms)
         if arr.shape != shape:
-            raise invalid("options['task']", task, f"an array of arm probabilities of shape {shape}")
+            raise invalid(
+                "options['task']", task, f"an array of arm probabilities of shape {shape}"
+            )
         if not np.all((arr >= 0) & (arr <= 1)):
             raise invalid("options['task']", task, "arm probabilities in [0, 1]")
         return arr
@@ -267,8 +271,10 @@ class ConjugateFamily(ABC):
         return f"{type(self).__name__}({args})"
 
 
-_UNBOUNDED = np.inf
-_LOG_BOUND = 30.0  # bound on log-parameters: exp(30) ~ 1e13, far beyond any sensible predictive
+# Action bounds. Logits and log-parameters live in [-30, 30]: exp(30) ~ 1e13, far beyond any
+# predictive a sensible agent (or the exact posterior predictive) outputs.
+_LOGIT_BOUND = 30.0
+_LOG_BOUND = 30.0
 
 
 class BetaBernoulli(ConjugateFamily):
@@ -285,8 +291,8 @@ class BetaBernoulli(ConjugateFamily):
         self.beta = _positive_float("beta", beta)
         self.task_dim, self.stats_dim, self.feature_dim, self.action_dim = 1, 2, 1, 1
         self.action_names = ("logit of P(x=1)",)
-        self.action_low = np.array([-_UNBOUNDED])
-        self.action_high = np.array([_UNBOUNDED])
+        self.action_low = np.array([-_LOGIT_BOUND])
+        self.action_high = np.array([_LOGIT_BOUND])
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "beta": self.beta}
@@ -356,8 +362,8 @@ class DirichletCategorical(ConjugateFamily):
         self.n_categories = k
         self.task_dim, self.stats_dim, self.feature_dim, self.action_dim = k, k, k, k
         self.action_names = tuple(f"logit {i}" for i in range(k))
-        self.action_low = np.full(k, -_UNBOUNDED)
-        self.action_high = np.full(k, _UNBOUNDED)
+        self.action_low = np.full(k, -_LOGIT_BOUND)
+        self.action_high = np.full(k, _LOGIT_BOUND)
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"alpha": self.alpha.tolist()}
@@ -433,8 +439,10 @@ class NormalNormal(ConjugateFamily):
         self.sigma = _positive_float("sigma", sigma)
         self.task_dim, self.stats_dim, self.feature_dim, self.action_dim = 1, 2, 1, 2
         self.action_names = ("mean", "log std")
-        self.action_low = np.array([-_UNBOUNDED, -_LOG_BOUND])
-        self.action_high = np.array([_UNBOUNDED, _LOG_BOUND])
+        # the mean may go 100 (prior + noise) standard deviations away from mu0
+        half_width = 100.0 * (self.sigma0 + self.sigma)
+        self.action_low = np.array([self.mu0 - half_width, -_LOG_BOUND])
+        self.action_high = np.array([self.mu0 + half_width, _LOG_BOUND])
 
     def hyperparameters(self) -> dict[str, Any]:
         return {"mu0": self.mu0, "sigma0": self.sigma0, "sigma": self.sigma}
@@ -502,11 +510,11 @@ def lomax_kl(shape_p: ArrayLike, scale_p: ArrayLike, shape_q: ArrayLike, scale_q
     rs = np.where(small, r, 1.0)
     rl = np.where(small, 2.0, r)
     j_small = -(1.0 - rs) / (a1 + 1.0) * special.hyp2f1(1.0, 1.0, a1 + 2.0, 1.0 - rs)
-    j_large = (rl - 1.0) / (rl * (a1 + 1.0)) * special.hyp2f1(1.0, a1 + 1.0, a1 + 2.0, (rl - 1.0) / rl)
-    j = np.where(small, j_small, j_large)
-    return (
-        np.log(a1 / l1) - (a1 + 1.0) / a1 - np.log(a2 / l2) + (a2 + 1.0) * (1.0 / a1 + j)
+    j_large = (
+        (rl - 1.0) / (rl * (a1 + 1.0)) * special.hyp2f1(1.0, a1 + 1.0, a1 + 2.0, (rl - 1.0) / rl)
     )
+    j = np.where(small, j_small, j_large)
+    return np.log(a1 / l1) - (a1 + 1.0) / a1 - np.log(a2 / l2) + (a2 + 1.0) * (1.0 / a1 + j)
 
 
 class GammaExponential(ConjugateFamily):
@@ -563,7 +571,9 @@ class GammaExponential(ConjugateFamily):
         return np.log(lam) - lam * x
 
     def kl(self, p: FloatArray, q: FloatArray) -> FloatArray:
-        return np.asarray(lomax_kl(np.exp(p[:, 0]), np.exp(p[:, 1]), np.exp(q[:, 0]), np.exp(q[:, 1])))
+        return np.asarray(
+            lomax_kl(np.exp(p[:, 0]), np.exp(p[:, 1]), np.exp(q[:, 0]), np.exp(q[:, 1]))
+        )
 
 
 FAMILIES: dict[str, type[ConjugateFamily]] = {

@@ -25,8 +25,8 @@ from bayes_meta_envs.errors import InvalidArgumentError, invalid
 __all__ = [
     "Agent",
     "AgentKind",
-    "BaseAgent",
     "BanditBeliefAgent",
+    "BaseAgent",
     "tie_split",
 ]
 
@@ -164,9 +164,7 @@ class BanditBeliefAgent(BaseAgent):
         base = unwrap_meta_env(env)
         if getattr(base, "kind", None) != "bandit":
             raise InvalidArgumentError(f"env must be a bandit environment, got {env!r}")
-        return cls(
-            base.n_arms, base.horizon, base.prior, include_time=base.include_time, **kwargs
-        )
+        return cls(base.n_arms, base.horizon, base.prior, include_time=base.include_time, **kwargs)
 
     def initial_state(self, batch_size: int) -> np.ndarray:
         s = np.concatenate([self.arms.prior_stats(), [0.0]])
