@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -19,6 +19,9 @@ from bayes_meta_envs.envs._common import (
 from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import InvalidActionError
 from bayes_meta_envs.families import BetaBernoulliArms
+
+if TYPE_CHECKING:
+    from bayes_meta_envs.envs.vector import MetaBanditVectorEnv
 
 __all__ = ["MetaBanditEnv", "check_discrete_action"]
 
@@ -148,6 +151,14 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
     def task(self) -> np.ndarray:
         """The current arm probabilities ``p`` (a copy)."""
         return self._p.copy()
+
+    def make_vector(self, num_envs: int) -> MetaBanditVectorEnv:
+        """The native vector env with this env's configuration."""
+        from bayes_meta_envs.envs.vector import MetaBanditVectorEnv
+
+        return MetaBanditVectorEnv(
+            num_envs, self.n_arms, self.horizon, self.prior, self.include_time
+        )
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

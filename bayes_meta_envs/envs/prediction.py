@@ -8,7 +8,7 @@ is the log-likelihood (log-density) of ``x_t`` under that prediction. The maths 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -31,6 +31,9 @@ from bayes_meta_envs.families import (
     GammaExponential,
     NormalNormal,
 )
+
+if TYPE_CHECKING:
+    from bayes_meta_envs.envs.vector import MetaPredictVectorEnv
 
 __all__ = [
     "MetaPredictBernoulliEnv",
@@ -114,6 +117,12 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
     def task(self) -> np.ndarray:
         """The current task parameters (a copy)."""
         return self._theta.copy()
+
+    def make_vector(self, num_envs: int) -> MetaPredictVectorEnv:
+        """The native vector env with this env's configuration."""
+        from bayes_meta_envs.envs.vector import MetaPredictVectorEnv
+
+        return MetaPredictVectorEnv(self.family, num_envs, self.horizon, self.include_time)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

@@ -74,6 +74,10 @@ class _MetaVectorEnv(VectorEnv):
         """The current tasks, ``(num_envs, task_dim)`` (a copy)."""
         return self._task.copy()
 
+    def make_vector(self, num_envs: int) -> _MetaVectorEnv:
+        """A native vector env with this env's configuration and ``num_envs`` sub-envs."""
+        raise NotImplementedError
+
     def _sample_task(self, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
@@ -172,6 +176,11 @@ class MetaBanditVectorEnv(_MetaVectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._rewards = np.zeros((self.num_envs, self.horizon, self.n_arms))
 
+    def make_vector(self, num_envs: int) -> MetaBanditVectorEnv:
+        return MetaBanditVectorEnv(
+            num_envs, self.n_arms, self.horizon, self.prior, self.include_time
+        )
+
     def _sample_task(self, rng: np.random.Generator) -> np.ndarray:
         return self.arms.sample_tasks(rng, self.num_envs)
 
@@ -226,6 +235,9 @@ class MetaPredictVectorEnv(_MetaVectorEnv):
         self.single_observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._xs = np.zeros((self.num_envs, self.horizon))
+
+    def make_vector(self, num_envs: int) -> MetaPredictVectorEnv:
+        return MetaPredictVectorEnv(self.family, num_envs, self.horizon, self.include_time)
 
     def _sample_task(self, rng: np.random.Generator) -> np.ndarray:
         return self.family.sample_tasks(rng, self.num_envs)

@@ -1,0 +1,11 @@
+"""Agents: the Agent protocol, adapters for third-party agents, and the meta-learners.
+
+The torch-based meta-learners (:mod:`bayes_meta_envs.agents.lstm`,
+:mod:`bayes_meta_envs.agents.recurrent_ppo`) are imported only when used.
+"""
+
+from __future__ import annotations
+
+from bayes_meta_envs.agents.base import Agent, BanditBeliefAgent, BaseAgent, tie_split
+
+__all__ = ["Agent", "BanditBeliefAgent", "BaseAgent", "tie_split"]
