@@ -20,6 +20,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bayes_meta_envs.errors import BayesMetaError
 
@@ -100,9 +101,9 @@ def run_gittins(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(module: str, name: str) -> Callable[..., object]:
-    fn = getattr(importlib.import_module(module), name)
-    return fn  # type: ignore[no-any-return]
+def _load(module: str, name: str) -> Callable[..., Any]:
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return fn
 
 
 def build_parser() -> argparse.ArgumentParser:
