@@ -127,10 +127,10 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
         opts = check_options(options)
         if seed is not None or self._task_rng is None:
-            self._task_rng, self._noise_rng = make_streams(seed)
+            self._task_rng, self._noise_rng = make_streams(seed)  # validates seed first
+        super().reset(seed=seed)
         assert self._noise_rng is not None  # for mypy: set together with _task_rng
         if opts.get("task") is not None:
             self._theta = self.family.validate_task(opts["task"])
