@@ -30,7 +30,7 @@ def test_lomax_kl_matches_numerical_integration() -> None:
         p = stats.lomax(a1, scale=l1)
         q = stats.lomax(a2, scale=l2)
         expected, _ = integrate.quad(
-            lambda x: p.pdf(x) * (p.logpdf(x) - q.logpdf(x)), 0, np.inf, limit=200
+            lambda x, p=p, q=q: p.pdf(x) * (p.logpdf(x) - q.logpdf(x)), 0, np.inf, limit=200
         )
         assert lomax_kl(a1, l1, a2, l2) == pytest.approx(expected, rel=1e-6, abs=1e-9)
     assert lomax_kl(2.0, 3.0, 2.0, 3.0) == pytest.approx(0.0, abs=1e-12)
