@@ -253,6 +253,19 @@ def test_symmetry_reduction_agrees_with_full_state_space() -> None:
     np.testing.assert_allclose(sym.q_values(s, f), full.q_values(s, f), rtol=1e-13)
 
 
+def test_many_arms_use_byte_keys_and_match_recursion() -> None:
+    # 20 arms: the mixed-radix state code would overflow int64, so states are keyed by bytes
+    prior = np.tile([1.0, 1.0], (20, 1))
+    prior[::3] = [2.0, 1.0]
+    sol = solve_bandit(20, 3, prior)
+    assert sol._codec.radix is None  # the path under test
+    q = recursive_solver(prior, 3)
+    assert sol.value == pytest.approx(max(q((0,) * 40)), rel=1e-12)
+    s, f = random_count_states(np.random.default_rng(2), 20, 3, 60)
+    expected = np.array([q(tuple(np.stack([s[i], f[i]], 1).ravel())) for i in range(60)])
+    np.testing.assert_allclose(sol.q_values(s, f), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_exchangeable_arms_get_exactly_equal_q_values() -> None:
     sol = solve_bandit(3, 12)
     s, f = random_count_states(np.random.default_rng(5), 3, 6, 300)
