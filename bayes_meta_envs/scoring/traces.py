@@ -1,0 +1,246 @@
+"""Traces: what an agent saw, did and computed, step by step, beside the Bayes-optimal agent.
+
+A :class:`Traces` holds arrays indexed ``(episode, step, ...)`` for ``N`` episodes of ``H`` steps:
+
+======================  ====================  ===================================================
+field                   shape                 meaning
+======================  ====================  ===================================================
+``episode``             ``(N,)`` int64        global index of the episode in the scoring run
+``task``                ``(N, task_dim)``     the task parameters (``info["task"]``)
+``obs``                 ``(N, H, obs_dim)``   the observation fed to ``update`` at step t (t = 0:
+                                              the reset observation), float32 as the env emits
+``action``              ``(N, H)`` int64 or   the action taken at step t (bandits: the arm;
+                        ``(N, H, P)``         prediction: the predictive parameters)
+``reward``              ``(N, H)`` float64    the reward of that action
+``agent_output``        ``(N, H, O)``         ``agent.output`` after the update at step t (bandit
+                                              probabilities ``O = K``; ``O = 0`` for a callable
+                                              that gives actions only)
+``agent_state``         ``(N, H, D)``         the agent's state after the update at step t (the
+                                              agent's own dtype)
+``bayes_state``         ``(N, H, Db)``        the Bayes-optimal agent's state after consuming the
+                                              *same* inputs (the agent's trajectory)
+``bayes_output``        ``(N, H, O_b)``       the Bayes-optimal output from that state
+======================  ====================  ===================================================
+
+plus ``metadata`` (a JSON-serialisable dict: agent, env id and configuration, seed, ...).
+
+Memory: about ``H * (4 obs_dim + 16 + 8 O + itemsize * D + 8 Db + 8 O_b)`` bytes per episode:
+2.8 kB for the Bayes-optimal agent on the default MetaBandit-v0 (280 MB for 100,000 episodes);
+an LSTM with 2 x 64 state floats (float32) adds about 10 kB per episode. ``score`` therefore lets
+you record only the first ``n`` episodes (``record_traces=n``).
+
+File format (``save``/``load``): a compressed ``.npz`` holding the arrays above plus three entries:
+``kind`` (the string ``"bayes_meta_envs.traces"``), ``schema_version`` (an int) and
+``metadata`` (a JSON string). Everything is a plain numeric or unicode array, so it loads with
+``allow_pickle=False``. Writes are atomic: a temporary file in the same directory is written,
+flushed, synced and renamed over the target with :func:`os.replace`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bayes_meta_envs.errors import TraceSchemaError
+
+__all__ = ["TRACE_KIND", "TRACE_SCHEMA_VERSION", "Traces", "load_traces"]
+
+TRACE_KIND = "bayes_meta_envs.traces"
+TRACE_SCHEMA_VERSION = 1
+
+ARRAY_FIELDS: tuple[str, ...] = (
+    "episode",
+    "task",
+    "obs",
+    "action",
+    "reward",
+    "agent_output",
+    "agent_state",
+    "bayes_state",
+    "bayes_output",
+)
+_NDIM = {
+    "episode": (1,),
+    "task": (2,),
+    "obs": (3,),
+    "action": (2, 3),
+    "reward": (2,),
+    "agent_output": (3,),
+    "agent_state": (3,),
+    "bayes_state": (3,),
+    "bayes_output": (3,),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Traces:
+    """Per-episode, per-step record of a scoring run; see the module docstring for the fields."""
+
+    episode: np.ndarray
+    task: np.ndarray
+    obs: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    agent_output: np.ndarray
+    agent_state: np.ndarray
+    bayes_state: np.ndarray
+    bayes_output: np.ndarray
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = self.episode.shape[0] if self.episode.ndim == 1 else -1
+        for name in ARRAY_FIELDS:
+            arr = getattr(self, name)
+            if not isinstance(arr, np.ndarray) or arr.ndim not in _NDIM[name]:
+                raise TraceSchemaError(
+                    f"traces field {name!r} must be an array with ndim in {_NDIM[name]}, got "
+                    f"{getattr(arr, 'shape', arr)!r}"
+                )
+            if arr.shape[0] != n:
+                raise TraceSchemaError(
+                    f"traces field {name!r} must have {n} episodes (first axis), got shape "
+                    f"{arr.shape}"
+                )
+        steps = self.obs.shape[1]
+        for name in ARRAY_FIELDS[3:]:
+            if getattr(self, name).shape[1] != steps:
+                raise TraceSchemaError(
+                    f"traces field {name!r} must have {steps} steps (second axis), got shape "
+                    f"{getattr(self, name).shape}"
+                )
+
+    @property
+    def n_episodes(self) -> int:
+        return int(self.episode.shape[0])
+
+    @property
+    def horizon(self) -> int:
+        return int(self.obs.shape[1])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays, in bytes."""
+        return int(sum(getattr(self, name).nbytes for name in ARRAY_FIELDS))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Traces):
+            return NotImplemented
+        return self.metadata == other.metadata and all(
+            getattr(self, n).dtype == getattr(other, n).dtype
+            and np.array_equal(getattr(self, n), getattr(other, n), equal_nan=True)
+            for n in ARRAY_FIELDS
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Traces(episodes={self.n_episodes}, horizon={self.horizon}, "
+            f"agent={self.metadata.get('agent')!r}, env={self.metadata.get('env_id')!r})"
+        )
+
+    @classmethod
+    def concatenate(cls, parts: list[Traces], metadata: dict[str, Any]) -> Traces:
+        """Join traces of consecutive batches along the episode axis."""
+        arrays = {n: np.concatenate([getattr(p, n) for p in parts]) for n in ARRAY_FIELDS}
+        return cls(**arrays, metadata=metadata)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write a compressed ``.npz`` atomically (see the module docstring); return the path.
+
+        The path is used as given (no ``.npz`` suffix is appended).
+        """
+        target = Path(path)
+        arrays: dict[str, Any] = {n: getattr(self, n) for n in ARRAY_FIELDS}
+        arrays["kind"] = np.array(TRACE_KIND)
+        arrays["schema_version"] = np.array(TRACE_SCHEMA_VERSION, dtype=np.int64)
+        arrays["metadata"] = np.array(json.dumps(self.metadata, sort_keys=True))
+        _atomic_write(target, lambda f: np.savez_compressed(f, **arrays))
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Traces:
+        """Read traces written by :meth:`save`.
+
+        Raises :class:`~bayes_meta_envs.errors.TraceSchemaError` for a file that is not a trace
+        file (missing or different ``kind``), has a newer or unknown ``schema_version``, lacks a
+        field, or is corrupt; ``FileNotFoundError`` when it does not exist.
+        """
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"traces file {str(p)!r} does not exist")
+        try:
+            with np.load(p, allow_pickle=False) as data:
+                entries = {k: data[k] for k in data.files}
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+            raise TraceSchemaError(
+                f"traces file {str(p)!r} is not a readable .npz trace file: {exc}"
+            ) from exc
+        if not isinstance(entries, dict) or "kind" not in entries:
+            raise TraceSchemaError(
+                f"traces file {str(p)!r} has no 'kind' entry: not a bayes_meta_envs trace file"
+            )
+        kind = str(entries["kind"])
+        if kind != TRACE_KIND:
+            raise TraceSchemaError(
+                f"traces file {str(p)!r} has kind {kind!r}, expected {TRACE_KIND!r}"
+            )
+        version = entries.get("schema_version")
+        if version is None or version.shape != () or version.dtype.kind not in "iu":
+            raise TraceSchemaError(f"traces file {str(p)!r} has no integer 'schema_version' entry")
+        if int(version) > TRACE_SCHEMA_VERSION or int(version) < 1:
+            raise TraceSchemaError(
+                f"traces file {str(p)!r} has schema_version {int(version)}; this version of "
+                f"bayes-meta-envs reads schema_version <= {TRACE_SCHEMA_VERSION} (upgrade the "
+                "package to read newer files)"
+            )
+        missing = [n for n in (*ARRAY_FIELDS, "metadata") if n not in entries]
+        if missing:
+            raise TraceSchemaError(f"traces file {str(p)!r} lacks the entries {missing}")
+        try:
+            metadata = json.loads(str(entries["metadata"]))
+        except json.JSONDecodeError as exc:
+            raise TraceSchemaError(f"traces file {str(p)!r} has invalid metadata: {exc}") from exc
+        if not isinstance(metadata, dict):
+            raise TraceSchemaError(f"traces file {str(p)!r} has metadata that is not an object")
+        return cls(**{n: entries[n] for n in ARRAY_FIELDS}, metadata=metadata)
+
+
+def load_traces(path: str | os.PathLike[str]) -> Traces:
+    """:meth:`Traces.load`."""
+    return Traces.load(path)
+
+
+def _atomic_write(target: Path, write: Any, mode: str = "wb") -> None:
+    """Write through ``write(fileobj)`` to a temporary file beside ``target``, then rename it."""
+    directory = target.parent if str(target.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        # mkstemp creates the file readable by its owner only; give it the usual permissions
+        os.chmod(tmp, os.stat(target).st_mode & 0o777 if target.exists() else 0o644)
+        with os.fdopen(fd, mode) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (temporary file + :func:`os.replace`)."""
+    target = Path(path)
+    _atomic_write(target, lambda f: f.write(text.encode("utf-8")))
+    return target
