@@ -309,6 +309,8 @@ class ScoreReport:
         ]
         for name, est in self.metrics.items():
             label, unit = METRIC_LABELS.get(name, (name, ""))
+            if name == "normalised_score" and self.env_kind == "prediction":
+                unit = "prior predictive 0, Bayes 1"
             if est is None:
                 lines.append(f"{label:<30} {'n/a':>12} {'':>10}  (needs probabilities)")
             else:
