@@ -89,7 +89,7 @@ def _check_horizon(horizon: Any) -> int:
 def _pair_rank(s: IntArray, f: IntArray) -> IntArray:
     """Rank of the counts pair ``(s, f)``: ``n (n + 1) / 2 + s`` with ``n = s + f``."""
     n = s + f
-    return n * (n + 1) // 2 + s
+    return ((n * (n + 1)) >> 1) + s
 
 
 @dataclass(frozen=True, eq=False)
@@ -320,11 +320,22 @@ class BanditSolution:
             Bayes-optimal policy is followed afterwards.
         """
         s, f, t = self._check_counts(successes, failures)
+        return self._lookup(s, f, t)
+
+    def _lookup(self, s: IntArray, f: IntArray, t: IntArray) -> FloatArray:
+        """:meth:`q_values` of checked int64 counts ``(B, K)`` and their time steps ``(B,)``."""
         codec = self._codec
         perm = codec.perm
-        ranks = _pair_rank(s[:, perm], f[:, perm])
+        identity = bool(np.all(perm == np.arange(self.n_arms)))
+        ranks = _pair_rank(s, f) if identity else _pair_rank(s[:, perm], f[:, perm])
+        swapped: NDArray[np.bool_] | None = None  # the single pair group, when that is all
+        if codec.groups == ((0, 2),) and identity:
+            swapped = ranks[:, 0] > ranks[:, 1]
+            lo = np.minimum(ranks[:, 0], ranks[:, 1])
+            np.maximum(ranks[:, 0], ranks[:, 1], out=ranks[:, 1])
+            ranks[:, 0] = lo
         order: IntArray | None = None  # canonical position -> internal position, per row
-        for a, b in codec.groups:
+        for a, b in codec.groups if swapped is None else ():
             if b - a > 1:
                 if order is None:
                     order = np.broadcast_to(np.arange(self.n_arms), ranks.shape).copy()
@@ -350,11 +361,15 @@ class BanditSolution:
                 lo, hi = self._layer_start[tt], self._layer_start[tt + 1]
                 sel = t == tt
                 q_canon[sel] = self._q[lo + np.searchsorted(self._keys[lo:hi], keys[sel])]
+        if swapped is not None:
+            return np.where(swapped[:, None], q_canon[:, ::-1], q_canon)
         if order is None:
             q_internal = q_canon
         else:
             q_internal = np.empty_like(q_canon)
             np.put_along_axis(q_internal, order, q_canon, axis=1)
+        if identity:
+            return q_internal
         out = np.empty_like(q_internal)
         out[:, perm] = q_internal
         return out
@@ -471,6 +486,7 @@ class BayesOptimalAgent(BanditBeliefAgent):
             raise invalid("atol", atol, "a finite number >= 0")
         self.atol = float(atol)
         self.solution = solve_bandit(self.n_arms, self.horizon, self.prior)
+        self._prior_stats = self.arms.prior_stats()
 
     @classmethod
     def for_env(  # type: ignore[override]
@@ -491,12 +507,24 @@ class BayesOptimalAgent(BanditBeliefAgent):
         st = np.asarray(state, dtype=np.float64)
         if st.ndim != 2 or st.shape[1] != 2 * self.n_arms + 1:
             raise invalid("state", st.shape, f"an array of shape (B, {2 * self.n_arms + 1})")
-        alphas, betas, t = self.counts(st)
-        s = alphas - self.prior[:, 0]
-        f = betas - self.prior[:, 1]
-        if np.any(np.abs((s + f).sum(axis=1) - t) > 1e-6):
-            raise invalid("state", st, "belief states whose t equals the number of pulls counted")
-        return self.solution.q_values(s, f)
+        k = self.n_arms
+        counts = st[:, : 2 * k] - self._prior_stats
+        ci = np.rint(counts)
+        t = ci.sum(axis=1)
+        if (
+            np.abs(counts - ci).max() > 1e-6
+            or ci.min() < 0
+            or t.max() > self.horizon
+            or np.abs(t - st[:, 2 * k]).max() > 1e-6
+        ):
+            raise invalid(
+                "state",
+                st,
+                f"belief states [alphas | betas | t] reached from the prior by at most "
+                f"horizon={self.horizon} pulls, t counting them",
+            )
+        c = ci.astype(np.int64)
+        return self.solution._lookup(c[:, :k], c[:, k:], t.astype(np.int64))
 
     def output(self, state: np.ndarray) -> FloatArray:
         return tie_split(self.q_values(state), atol=self.atol)
