@@ -566,7 +566,7 @@ class _Guard:
             raise self.fail(
                 i,
                 f"output() returned probabilities {out[i].tolist()} that sum to "
-                f"{out[i].sum()!r}, not 1",
+                f"{float(out[i].sum())!r}, not 1",
             )
         return out
 
@@ -583,7 +583,8 @@ class _Guard:
             if bad.any():
                 i = int(np.argmax(bad))
                 raise self.fail(
-                    i, f"returned the invalid action {out[i]!r}: actions are ints in [0, {k})"
+                    i,
+                    f"returned the invalid action {out[i].item()!r}: actions are ints in [0, {k})",
                 )
         else:
             raise self.fail(None, f"returned actions of dtype {out.dtype}, expected ints")
@@ -591,7 +592,7 @@ class _Guard:
         if bad.any():
             i = int(np.argmax(bad))
             raise self.fail(
-                i, f"returned the invalid action {out[i]!r}: actions are ints in [0, {k})"
+                i, f"returned the invalid action {out[i].item()!r}: actions are ints in [0, {k})"
             )
         return a
 
