@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bayes_meta_envs.agents.base import AgentKind, BanditBeliefAgent, BaseAgent, tie_split
+from bayes_meta_envs.envs._common import check_horizon
 from bayes_meta_envs.errors import (
     InvalidArgumentError,
     UnknownEnvironmentError,
@@ -73,12 +74,6 @@ _SOLVE_CACHE_SIZE = 8
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_horizon(horizon: Any) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
-        raise wrong_type("horizon", horizon, "an int >= 1")
-    if horizon < 1:
-        raise invalid("horizon", horizon, "an int >= 1")
-    return int(horizon)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -422,7 +417,7 @@ def solve_bandit(
         and H = 20, take around a second.
     """
     arms = BetaBernoulliArms(n_arms, prior)
-    h = _check_horizon(horizon)
+    h = check_horizon(horizon)
     if not isinstance(exploit_symmetry, (bool, np.bool_)):
         raise wrong_type("exploit_symmetry", exploit_symmetry, "a bool")
     key = tuple(float(v) for v in arms.prior.reshape(-1))
@@ -561,7 +556,7 @@ class BayesPredictorAgent(BaseAgent):
         if not isinstance(family, ConjugateFamily):
             raise wrong_type("family", family, "a ConjugateFamily")
         self.family = family
-        self.horizon = _check_horizon(horizon)
+        self.horizon = check_horizon(horizon)
         if not isinstance(include_time, (bool, np.bool_)):
             raise wrong_type("include_time", include_time, "a bool")
         self.include_time = bool(include_time)
