@@ -309,7 +309,7 @@ def _cell(est: Any) -> str:
     mean, ci = est["mean"], est["ci95"]
     if isinstance(mean, str) or isinstance(ci, str):
         return f"{mean}" if isinstance(mean, str) else f"{mean:.4f} ± {ci}"
-    return f"{mean:.4f} ± {ci:.4f}"
+    return f"{round(mean, 4) + 0.0:.4f} ± {ci:.4f}"
 
 
 _BANDIT_COLUMNS = (

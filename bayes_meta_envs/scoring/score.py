@@ -199,6 +199,11 @@ class Curve:
         return np.array(self.mean), np.array(self.ci95)
 
 
+def _fmt(v: float, width: int) -> str:
+    """Fixed-point with 4 decimals, without the sign of a rounded-away negative zero."""
+    return f"{round(v, 4) + 0.0:>{width}.4f}" if math.isfinite(v) else f"{v!r:>{width}}"
+
+
 def _json_float(v: float) -> float | str:
     return v if math.isfinite(v) else repr(v)  # 'inf', '-inf', 'nan': JSON has no such numbers
 
@@ -314,7 +319,7 @@ class ScoreReport:
             if est is None:
                 lines.append(f"{label:<30} {'n/a':>12} {'':>10}  (needs probabilities)")
             else:
-                lines.append(f"{label:<30} {est.mean:>12.4f} {est.ci95:>10.4f}  {unit}")
+                lines.append(f"{label:<30} {_fmt(est.mean, 12)} {_fmt(est.ci95, 10)}  {unit}")
         if self.references:
             refs = ", ".join(f"{k} = {v:.4f}" for k, v in self.references.items())
             lines += ["", f"exact references: {refs}"]
@@ -855,7 +860,7 @@ def _run_prediction(
         m = recorder.start(first, n)
         s_a = guard.initial_state(n)
         s_b = bayes.initial_state(n)
-        loss_c, excess_c, kl_c = np.zeros((n, h)), np.zeros((n, h)), np.zeros((n, h))
+        loss_c, bayes_c, kl_c = np.zeros((n, h)), np.zeros((n, h)), np.zeros((n, h))
         prior_excess = np.zeros(n)
         for t in range(h):
             guard.t = t
@@ -881,19 +886,20 @@ def _run_prediction(
             x = xs[:, t]
             loss_b = -family.log_likelihood(out_b, x)
             loss_c[:, t] = -reward
-            excess_c[:, t] = -reward - loss_b
+            bayes_c[:, t] = loss_b
             prior_excess += -family.log_likelihood(prior_n, x) - loss_b
-            kl_c[:, t] = family.kl(out_b, out_a)
+            # KL >= 0: clip the rounding error of the closed forms (about 1e-16)
+            kl_c[:, t] = np.maximum(family.kl(out_b, out_a), 0.0)
         recorder.finish(task)
         stats.put(
             first,
             **{"return": -loss_c.sum(axis=1)},
             log_loss=loss_c.mean(axis=1),
-            bayes_log_loss=(loss_c - excess_c).mean(axis=1),
+            bayes_log_loss=bayes_c.mean(axis=1),
             prior_excess=prior_excess / h,
             kl=kl_c.mean(axis=1),
         )
-        for name, c in (("log_loss", loss_c), ("excess_log_loss", excess_c), ("kl", kl_c)):
+        for name, c in (("log_loss", loss_c), ("excess_log_loss", loss_c - bayes_c), ("kl", kl_c)):
             stats.add_curve(name, c)
         first += n
         if bar is not None:
