@@ -888,8 +888,9 @@ def _run_prediction(
             loss_c[:, t] = -reward
             bayes_c[:, t] = loss_b
             prior_excess += -family.log_likelihood(prior_n, x) - loss_b
-            # KL >= 0: clip the rounding error of the closed forms (about 1e-16)
-            kl_c[:, t] = np.maximum(family.kl(out_b, out_a), 0.0)
+            # KL >= 0: zero the rounding error of the closed forms (about 1e-16), and only that
+            kl = family.kl(out_b, out_a)
+            kl_c[:, t] = np.where((kl < 0) & (kl > -1e-9), 0.0, kl)
         recorder.finish(task)
         stats.put(
             first,
