@@ -55,7 +55,7 @@ Prediction
       fixed prior predictive (a predictor that never learns), 1 for Bayes; a ratio estimate on the
       same samples, with a delta-method confidence interval.
 
-Speed: about 3 s for 100,000 episodes of the Bayes-optimal agent on MetaBandit-v0 (see
+Speed: about 2 s for 100,000 episodes of the Bayes-optimal agent on MetaBandit-v0 (see
 ``benchmarks/scoring.py``). Library code never prints; a tqdm progress bar is shown when tqdm is
 installed and ``progress`` is true (``None``: when stderr is a terminal and the run is long).
 """

@@ -120,3 +120,12 @@ def test_baselines_writes_scoreboard_and_readme(tmp_path: Path) -> None:
     readme = (tmp_path / "README.md").read_text()
     assert "## MetaBandit-v0" in readme and "| `gittins:0.9` |" in readme
     assert np.isfinite(bayes.mean_return.mean)
+
+
+def test_saved_agent_folder_gives_a_clear_error_when_it_cannot_load(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # an empty folder: either agents.load is not available yet, or it refuses the folder
+    assert main(["score", "--agent", str(tmp_path), "--episodes", "5"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path) in err or "bayes_meta_envs.agents.load is not available" in err
