@@ -7,7 +7,8 @@ environment steps or a wall-clock budget, and writes a folder::
     OUT/config.json         {"algo": "recurrent-ppo", "env_id", "env_kwargs", "config", "training"}
     OUT/model.safetensors   the policy's state_dict (tensors only)
     OUT/optimizer.pt        Adam's state (tensors and numbers; read with ``weights_only=True``)
-    OUT/train_log.csv       mean episode return per rollout
+    OUT/train_log.csv       per rollout: steps, wall-clock and process CPU seconds (of this
+                            session), mean episode return
 
 Nothing is ever unpickled: SB3's own ``model.save()`` zip stores some entries with cloudpickle,
 so this module saves the policy's ``state_dict`` with safetensors and the hyperparameters as
@@ -493,10 +494,14 @@ class _Clock:
         self.offset_s = offset_s
         self.total_steps = total_steps
         self.start = time.perf_counter()
+        self.cpu_start = time.process_time()
         self.steps = 0
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
+
+    def cpu(self) -> float:
+        return time.process_time() - self.cpu_start
 
     def progress(self) -> float:
         p = self.steps / self.total_steps
@@ -546,6 +551,7 @@ def _budget_callback(
             row = {
                 "timesteps": float(self.model.num_timesteps),
                 "wall_s": round(clock.offset_s + clock.elapsed(), 3),
+                "cpu_s": round(clock.cpu(), 3),
                 "mean_return": mean_ret,
             }
             log_rows.append(row)
@@ -715,7 +721,7 @@ def _save(
     }
     (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     with (out / LOG_FILE).open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["timesteps", "wall_s", "mean_return"])
+        writer = csv.DictWriter(fh, fieldnames=["timesteps", "wall_s", "cpu_s", "mean_return"])
         writer.writeheader()
         writer.writerows(log_rows)
 

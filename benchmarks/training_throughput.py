@@ -1,0 +1,142 @@
+"""Training throughput: environment steps per second of the LSTM trainer and of RecurrentPPO.
+
+Both meta-learners train on MetaBandit-v0 with the same network (a linear embedding of width 64,
+one LSTM of 128 units, linear policy and value heads), each with its shipped recipe:
+
+* the package's LSTM trainer (:class:`bayes_meta_envs.agents.lstm.LSTMTrainer`, default
+  :class:`LSTMConfig`): whole episodes of ``num_envs`` tasks through the native vector env, one
+  batched BPTT update per rollout;
+* sb3-contrib's RecurrentPPO through :func:`bayes_meta_envs.agents.recurrent_ppo.train` (default
+  :class:`RecurrentPPOConfig`), with the native vector env adapter and with SB3's DummyVecEnv.
+
+A rate counts every environment step of a training run, collection and update included, measured
+between the ends of the first and the last update (so imports, set-up, evaluation and saving are
+left out). Each measurement is repeated and the best repeat is kept, which damps the noise of a
+shared machine; the ratio column is the LSTM trainer's rate over each row's.
+
+    python benchmarks/training_throughput.py            # a few minutes on 2 CPU cores
+    python benchmarks/training_throughput.py --quick    # about a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+Rate = tuple[float, float, int, dict[str, Any]]  # steps/s, steps per CPU-second, params, shape
+
+
+def lstm_rate(updates: int, tmp: Path, seed: int) -> Rate:
+    """Steps/s of the LSTM trainer over ``updates`` updates after the first."""
+    from bayes_meta_envs.agents.lstm import LSTMConfig, LSTMTrainer
+
+    cfg = LSTMConfig(
+        env_id="MetaBandit-v0",
+        seed=seed,
+        total_updates=updates + 1,
+        eval_every=10**6,
+        checkpoint_every=10**6,
+        eval_episodes=64,
+        tensorboard=False,
+    )
+    trainer = LSTMTrainer(cfg, tmp / f"lstm-{seed}")
+    stamps: list[tuple[float, float]] = []
+    trainer.train(
+        callback=lambda _t, _logs: stamps.append((time.perf_counter(), time.process_time()))
+    )
+    per_update = cfg.num_envs * trainer.spec.horizon
+    steps = per_update * (len(stamps) - 1)
+    params = sum(p.numel() for p in trainer.net.parameters())
+    shape = {"hidden": cfg.hidden_size, "embed": cfg.embed_size, "batch": per_update}
+    wall = stamps[-1][0] - stamps[0][0]
+    cpu = stamps[-1][1] - stamps[0][1]
+    return steps / wall, steps / cpu, params, shape
+
+
+def rppo_rate(rollouts: int, tmp: Path, seed: int, vectorization: str) -> Rate:
+    """Steps/s of RecurrentPPO training over ``rollouts`` rollouts (and updates) after the first."""
+    from bayes_meta_envs.agents import recurrent_ppo as rp
+
+    base = rp.RecurrentPPOConfig()
+    per_rollout = base.n_envs * base.n_steps
+    cfg = rp.RecurrentPPOConfig(
+        **{
+            **base.to_dict(),
+            "total_timesteps": per_rollout * (rollouts + 1),
+            "vectorization": vectorization,
+        }
+    )
+    out = rp.train("MetaBandit-v0", config=cfg, out_dir=tmp / f"rppo-{vectorization}-{seed}")
+    with (out / rp.LOG_FILE).open() as fh:
+        rows = list(csv.DictReader(fh))
+    # a row is written at the end of each rollout, before its update: rows[0] -> rows[-1] spans
+    # (rollouts - 1) full collect + update cycles
+    steps = float(rows[-1]["timesteps"]) - float(rows[0]["timesteps"])
+    wall = float(rows[-1]["wall_s"]) - float(rows[0]["wall_s"])
+    cpu = float(rows[-1]["cpu_s"]) - float(rows[0]["cpu_s"])
+    model = rp.load_model(out)
+    params = sum(p.numel() for p in model.policy.parameters())
+    shape = {"hidden": cfg.lstm_hidden_size, "embed": cfg.embed_size, "batch": per_rollout}
+    return steps / wall, steps / cpu, params, shape
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lstm-updates", type=int, default=20, help="LSTM updates per repeat")
+    parser.add_argument("--rollouts", type=int, default=6, help="RecurrentPPO rollouts per repeat")
+    parser.add_argument("--repeats", type=int, default=2, help="repeats (the best is kept)")
+    parser.add_argument("--quick", action="store_true", help="5 updates, 3 rollouts, 1 repeat")
+    parser.add_argument("--no-dummy", action="store_true", help="skip RecurrentPPO + DummyVecEnv")
+    args = parser.parse_args()
+    if args.quick:
+        args.lstm_updates, args.rollouts, args.repeats = 5, 3, 1
+
+    import torch
+
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        runs: list[tuple[str, Any]] = [
+            ("LSTM trainer (agents.lstm)", lambda s: lstm_rate(args.lstm_updates, tmp, s)),
+            ("RecurrentPPO, native vec env", lambda s: rppo_rate(args.rollouts, tmp, s, "native")),
+        ]
+        if not args.no_dummy:
+            runs.append(
+                ("RecurrentPPO, DummyVecEnv", lambda s: rppo_rate(args.rollouts, tmp, s, "dummy"))
+            )
+        # interleave repeats so that a burst of load elsewhere hits every row alike
+        best: dict[str, Rate] = {}
+        for rep in range(args.repeats):
+            for name, fn in runs:
+                rate = fn(rep)
+                if name not in best or rate[0] > best[name][0]:
+                    best[name] = rate
+        rows = [(name, *best[name]) for name, _ in runs]
+
+    lstm_wall, lstm_cpu = rows[0][1], rows[0][2]
+    print(
+        f"MetaBandit-v0 training throughput, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, best of {args.repeats} (by wall clock)"
+    )
+    print(
+        f"{'trainer':<30} {'steps/s':>9} {'LSTM x':>7} {'steps/CPU-s':>12} {'LSTM x':>7} "
+        f"{'params':>8}  network"
+    )
+    for name, wall, cpu, params, shape in rows:
+        net = f"embed {shape['embed']}, LSTM {shape['hidden']}, {shape['batch']} steps/update"
+        print(
+            f"{name:<30} {wall:>9,.0f} {lstm_wall / wall:>7.1f} {cpu:>12,.0f} "
+            f"{lstm_cpu / cpu:>7.1f} {params:>8,}  {net}"
+        )
+    ratio = lstm_wall / rows[1][1]
+    verdict = "met" if ratio >= 100 else "NOT met"
+    print(
+        f"target: LSTM trainer >= 100x RecurrentPPO (native), wall clock: {ratio:.0f}x, {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()
