@@ -140,3 +140,28 @@ def test_make_family() -> None:
     assert make_family("gaussian", sigma=2.0).sigma == 2.0
     with pytest.raises(InvalidArgumentError, match=r"family must be one of .*got 'poisson'"):
         make_family("poisson")
+
+
+def test_lomax_kl_against_arbitrary_precision() -> None:
+    """Over 24 orders of magnitude of scale ratio, including where scipy's hyp2f1 fails."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 30
+
+    def exact(a1: float, l1: float, a2: float, l2: float) -> float:
+        a, r = mpmath.mpf(a1), mpmath.mpf(l1) / l2
+        j = -(1 - r) / (a + 1) * mpmath.hyp2f1(1, 1, a + 2, 1 - r)
+        return float(
+            mpmath.log(a / l1)
+            - (a + 1) / a
+            - mpmath.log(mpmath.mpf(a2) / l2)
+            + (a2 + 1) * (1 / a + j)
+        )
+
+    shapes = [0.05, 0.8, 7.0, 200.0, 3000.0]
+    ratios = [1e-12, 1e-4, 0.3, 1.0, 2.0, 480.26, 1e6, 1e12]
+    a1 = np.repeat(shapes, len(ratios))
+    l1 = np.tile(ratios, len(shapes))
+    got = lomax_kl(a1, l1, 1.7, 1.0)
+    want = np.array([exact(a, scale, 1.7, 1.0) for a, scale in zip(a1, l1)])
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-9)
+    assert np.all(got >= -1e-12)
