@@ -20,13 +20,19 @@ __version__ = "0.1.0"
 
 register_envs()
 
+from bayes_meta_envs.scoring import ScoreReport, Traces, load_traces, score  # noqa: E402
+
 __all__ = [
     "ENV_SPECS",
     "ObsLayout",
+    "ScoreReport",
+    "Traces",
     "__version__",
     "errors",
     "families",
+    "load_traces",
     "observation_layout",
     "register_envs",
+    "score",
     "unwrap_meta_env",
 ]

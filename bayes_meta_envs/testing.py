@@ -76,7 +76,7 @@ def check_meta_env(env: Any, *, episodes: int = 4, seed: int = 123, **env_kwargs
     Raises :class:`AssertionError` describing the first violation.
     """
     e = _make(env, env_kwargs)
-    base = e.unwrapped
+    base: Any = e.unwrapped
     for attr in ("horizon", "layout"):
         if not hasattr(base, attr):
             _fail(f"the unwrapped env has no {attr!r} attribute")
@@ -148,7 +148,7 @@ def check_vector_matches_single(
     vec = gym.make_vec(
         env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **env_kwargs
     )
-    horizon = single.unwrapped.horizon
+    horizon = getattr(single.unwrapped, "horizon")  # noqa: B009 (not declared on gym.Env)
     vec.action_space.seed(seed)
     obs_v, info_v = vec.reset(seed=seed)
     episodes = []  # per round: tasks (N, d), actions (T, N, ...), obs (T+1, N, D), rewards (T, N)
@@ -181,7 +181,7 @@ def check_vector_matches_single(
         for t in range(horizon):
             obs, r, term, trunc, info = single.step(acts[t][i])
             if not np.allclose(obs, obs_seq[t + 1][i], rtol=1e-6, atol=1e-6) or not np.isclose(
-                r, rews[t][i]
+                float(r), rews[t][i]
             ):
                 _fail(
                     f"single episode {ep} step {t}: (obs, reward) = ({obs}, {r}) but vector sub-env "

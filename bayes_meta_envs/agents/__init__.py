@@ -6,6 +6,16 @@ The torch-based meta-learners (:mod:`bayes_meta_envs.agents.lstm`,
 
 from __future__ import annotations
 
+from bayes_meta_envs.agents.adapters import from_callable, from_sb3
 from bayes_meta_envs.agents.base import Agent, BanditBeliefAgent, BaseAgent, tie_split
+from bayes_meta_envs.agents.zoo import load
 
-__all__ = ["Agent", "BanditBeliefAgent", "BaseAgent", "tie_split"]
+__all__ = [
+    "Agent",
+    "BanditBeliefAgent",
+    "BaseAgent",
+    "from_callable",
+    "from_sb3",
+    "load",
+    "tie_split",
+]
