@@ -1,7 +1,9 @@
 """Training throughput: environment steps per second of the LSTM trainer and of RecurrentPPO.
 
-Both meta-learners train on MetaBandit-v0 with the same network (a linear embedding of width 64,
-one LSTM of 128 units, linear policy and value heads), each with its shipped recipe:
+Both meta-learners train on MetaBandit-v0 with the same network (a linear embedding, one LSTM,
+linear policy and value heads; sizes from ``LSTMConfig``'s defaults unless ``--hidden`` and
+``--embed`` say otherwise; the table prints both parameter counts), each with its shipped recipe
+otherwise:
 
 * the package's LSTM trainer (:class:`bayes_meta_envs.agents.lstm.LSTMTrainer`, default
   :class:`LSTMConfig`): whole episodes of ``num_envs`` tasks through the native vector env, one
@@ -30,13 +32,15 @@ from typing import Any
 Rate = tuple[float, float, int, dict[str, Any]]  # steps/s, steps per CPU-second, params, shape
 
 
-def lstm_rate(updates: int, tmp: Path, seed: int) -> Rate:
+def lstm_rate(updates: int, tmp: Path, seed: int, hidden: int, embed: int) -> Rate:
     """Steps/s of the LSTM trainer over ``updates`` updates after the first."""
     from bayes_meta_envs.agents.lstm import LSTMConfig, LSTMTrainer
 
     cfg = LSTMConfig(
         env_id="MetaBandit-v0",
         seed=seed,
+        hidden_size=hidden,
+        embed_size=embed,
         total_updates=updates + 1,
         eval_every=10**6,
         checkpoint_every=10**6,
@@ -57,7 +61,9 @@ def lstm_rate(updates: int, tmp: Path, seed: int) -> Rate:
     return steps / wall, steps / cpu, params, shape
 
 
-def rppo_rate(rollouts: int, tmp: Path, seed: int, vectorization: str) -> Rate:
+def rppo_rate(
+    rollouts: int, tmp: Path, seed: int, vectorization: str, hidden: int, embed: int
+) -> Rate:
     """Steps/s of RecurrentPPO training over ``rollouts`` rollouts (and updates) after the first."""
     from bayes_meta_envs.agents import recurrent_ppo as rp
 
@@ -68,6 +74,8 @@ def rppo_rate(rollouts: int, tmp: Path, seed: int, vectorization: str) -> Rate:
             **base.to_dict(),
             "total_timesteps": per_rollout * (rollouts + 1),
             "vectorization": vectorization,
+            "lstm_hidden_size": hidden,
+            "embed_size": embed,
         }
     )
     out = rp.train("MetaBandit-v0", config=cfg, out_dir=tmp / f"rppo-{vectorization}-{seed}")
@@ -90,6 +98,8 @@ def main() -> None:
     parser.add_argument("--rollouts", type=int, default=6, help="RecurrentPPO rollouts per repeat")
     parser.add_argument("--repeats", type=int, default=2, help="repeats (the best is kept)")
     parser.add_argument("--quick", action="store_true", help="5 updates, 3 rollouts, 1 repeat")
+    parser.add_argument("--hidden", type=int, default=None, help="LSTM units (LSTMConfig's)")
+    parser.add_argument("--embed", type=int, default=None, help="embedding width (LSTMConfig's)")
     parser.add_argument("--no-dummy", action="store_true", help="skip RecurrentPPO + DummyVecEnv")
     args = parser.parse_args()
     if args.quick:
@@ -97,15 +107,27 @@ def main() -> None:
 
     import torch
 
+    from bayes_meta_envs.agents.lstm import LSTMConfig
+
+    hidden = args.hidden if args.hidden is not None else LSTMConfig().hidden_size
+    embed = args.embed if args.embed is not None else LSTMConfig().embed_size
+    net = {"hidden": hidden, "embed": embed}
+
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         runs: list[tuple[str, Any]] = [
-            ("LSTM trainer (agents.lstm)", lambda s: lstm_rate(args.lstm_updates, tmp, s)),
-            ("RecurrentPPO, native vec env", lambda s: rppo_rate(args.rollouts, tmp, s, "native")),
+            ("LSTM trainer (agents.lstm)", lambda s: lstm_rate(args.lstm_updates, tmp, s, **net)),
+            (
+                "RecurrentPPO, native vec env",
+                lambda s: rppo_rate(args.rollouts, tmp, s, "native", **net),
+            ),
         ]
         if not args.no_dummy:
             runs.append(
-                ("RecurrentPPO, DummyVecEnv", lambda s: rppo_rate(args.rollouts, tmp, s, "dummy"))
+                (
+                    "RecurrentPPO, DummyVecEnv",
+                    lambda s: rppo_rate(args.rollouts, tmp, s, "dummy", **net),
+                )
             )
         # interleave repeats so that a burst of load elsewhere hits every row alike
         best: dict[str, Rate] = {}
@@ -126,10 +148,10 @@ def main() -> None:
         f"{'params':>8}  network"
     )
     for name, wall, cpu, params, shape in rows:
-        net = f"embed {shape['embed']}, LSTM {shape['hidden']}, {shape['batch']} steps/update"
+        desc = f"embed {shape['embed']}, LSTM {shape['hidden']}, {shape['batch']} steps/update"
         print(
             f"{name:<30} {wall:>9,.0f} {lstm_wall / wall:>7.1f} {cpu:>12,.0f} "
-            f"{lstm_cpu / cpu:>7.1f} {params:>8,}  {net}"
+            f"{lstm_cpu / cpu:>7.1f} {params:>8,}  {desc}"
         )
     ratio = lstm_wall / rows[1][1]
     verdict = "met" if ratio >= 100 else "NOT met"
