@@ -90,7 +90,11 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=None, metavar="S", help="training seed")
     parser.add_argument(
-        "--num-threads", type=int, default=None, metavar="N", help="torch threads (default 2)"
+        "--num-threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch threads (default: the config's num_threads, 1)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -208,9 +212,9 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out",
-        default="bayes-meta-demo",
+        default="bayes-meta-runs/demo",
         metavar="DIR",
-        help="run folder (default ./bayes-meta-demo)",
+        help="run folder (default ./bayes-meta-runs/demo)",
     )
     parser.add_argument(
         "--episodes",
