@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.errors import invalid, require
 
 __all__ = [
     "DEMO_CONFIG",
@@ -182,8 +182,7 @@ def _run_train_rppo(args: argparse.Namespace) -> int:
     if env_id is None:
         raise invalid("--env", None, "a registered environment id")
     if args.num_threads is not None:
-        require_torch = __import__("torch")
-        require_torch.set_num_threads(args.num_threads)
+        require("torch", "train").set_num_threads(args.num_threads)
     out = recurrent_ppo.train(
         env_id,
         env_kwargs,

@@ -316,3 +316,45 @@ def test_importing_the_package_does_not_import_torch():
         "sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_train_cli_and_resume(tmp_path, capsys):
+    from bayes_meta_envs.agents.zoo import load
+    from bayes_meta_envs.cli import main
+
+    cfg = tiny(env_id="MetaPredictBernoulli-v0", total_updates=4, checkpoint_every=2)
+    cfg.save(tmp_path / "c.json")
+    out = tmp_path / "run"
+    argv = ["train", "--algo", "lstm", "--config", str(tmp_path / "c.json"), "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == 0
+    assert "trained 4 updates" in capsys.readouterr().out
+    agent = load(out)
+    assert isinstance(agent, LSTMAgent) and agent.kind == "prediction"
+    assert latest_checkpoint(out).name == "ckpt_000004"
+    # resuming a finished run trains nothing more and keeps the weights
+    before = agent.net.state_dict()
+    assert main([*argv, "--resume", "--no-progress"]) == 0
+    after = load(out).net.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_train_cli_errors(tmp_path, capsys):
+    from bayes_meta_envs.cli import main
+
+    assert main(["train", "--algo", "lstm", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert "--env" in capsys.readouterr().err
+    rc = main(
+        [
+            "train",
+            "--algo",
+            "lstm",
+            "--env",
+            "MetaBandit-v0",
+            "--out",
+            str(tmp_path / "x"),
+            "--resume",
+            "--no-progress",
+        ]
+    )
+    assert rc == 2
+    assert "no checkpoint" in capsys.readouterr().err

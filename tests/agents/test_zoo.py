@@ -47,9 +47,10 @@ def test_zoo_agent_matches_its_card(folder):
 
     card = folder / "README.md"
     score_file = folder / "score.json"
+    if read_algo(folder) != "lstm" and not (card.is_file() and score_file.is_file()):
+        pytest.skip(f"{folder.name}: no model card or score.json yet")
     assert card.is_file(), f"{folder.name} has no model card"
-    if not score_file.is_file():
-        pytest.skip(f"{folder.name} has no score.json")
+    assert score_file.is_file(), f"{folder.name} has no score.json"
     saved = ScoreReport.from_json(score_file.read_text())
     assert saved.episodes >= 100_000
     name, card_mean, card_ci = _card_metric(saved)
