@@ -130,6 +130,7 @@ def plot_step_curves(
     if drawn == 0 and not constant:
         plt.close(fig)
         raise invalid("curve", curve, "a per-step curve present in at least one report")
+    ax.xaxis.set_major_locator(require("matplotlib.ticker", "plots").MaxNLocator(integer=True))
     ax.set_xlabel("step of the episode")
     ax.set_ylabel(ylabel or curve.replace("_", " "))
     if title:

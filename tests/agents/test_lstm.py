@@ -358,3 +358,16 @@ def test_train_cli_errors(tmp_path, capsys):
     )
     assert rc == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_prediction_training_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    from bayes_meta_envs.analysis.plots import plot_training_curve
+
+    result = LSTMTrainer(tiny(env_id="MetaPredictCategorical-v0"), tmp_path).train()
+    png = plot_training_curve(
+        result.history, tmp_path / "p.png", metric="eval_excess_log_loss", target=0.01
+    )
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(InvalidArgumentError, match="metric"):
+        plot_training_curve(result.history, tmp_path / "q.png", metric="eval_bayes_gap")
