@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from bayes_meta_envs.agents.adapters import from_callable, from_sb3
 from bayes_meta_envs.agents.base import Agent, BanditBeliefAgent, BaseAgent, tie_split
+from bayes_meta_envs.agents.lstm import LSTMAgent, LSTMConfig, LSTMTrainer, train_lstm
 from bayes_meta_envs.agents.zoo import load
 
 __all__ = [
     "Agent",
     "BanditBeliefAgent",
     "BaseAgent",
+    "LSTMAgent",
+    "LSTMConfig",
+    "LSTMTrainer",
     "from_callable",
     "from_sb3",
     "load",
     "tie_split",
+    "train_lstm",
 ]
