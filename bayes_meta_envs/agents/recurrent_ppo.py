@@ -613,8 +613,9 @@ def train(
 
     ``out_dir`` defaults to ``runs/recurrent-ppo-<env_id>``. With ``resume=True`` the folder
     must hold a saved run: its config and weights are loaded (a ``config`` argument, if given,
-    must equal the saved one), training continues from its step count, and the budget applies
-    to this call. Without ``resume``, an existing saved run in ``out_dir`` is overwritten.
+    must equal the saved one), training continues from its step count up to
+    ``config.total_timesteps`` (a finished run is left as it is), and the budget applies to this
+    call. Without ``resume``, an existing saved run in ``out_dir`` is overwritten.
     """
     env_kwargs = _check_env_id(env_id, env_kwargs)
     if config is not None and not isinstance(config, RecurrentPPOConfig):
@@ -648,6 +649,13 @@ def train(
         prior_wall = float(saved["training"]["wall_time_s"])
         log_rows = _read_log(out)
     cfg = config if config is not None else RecurrentPPOConfig()
+    if resume and prior_steps >= cfg.total_timesteps:
+        logger.info(
+            "recurrent-ppo: %s already holds %d >= total_timesteps steps; nothing to train",
+            out,
+            prior_steps,
+        )
+        return out
 
     torch = require("torch", "train")
     run_seed = int(np.random.SeedSequence([int(seed), prior_steps]).generate_state(1)[0])

@@ -196,11 +196,20 @@ def test_resume_continues_step_count(trained: Path, tmp_path: Path) -> None:
     more = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "total_timesteps": 640})
     with pytest.raises(InvalidArgumentError, match="config must be the config saved"):
         rp.train("MetaBandit-v0", config=more, out_dir=out, resume=True)
-    rp.train("MetaBandit-v0", out_dir=out, resume=True, budget_minutes=5)
+    before = (out / "model.safetensors").read_bytes()
+    # the saved run reached its total_timesteps: resuming leaves it as it is
+    rp.train("MetaBandit-v0", out_dir=out, resume=True)
+    assert (out / "model.safetensors").read_bytes() == before
+    # raise the cap in the saved config: training continues from 480 steps to 640
     meta = json.loads((out / "config.json").read_text())
-    # the saved cap (480) was already reached: one more rollout at most, never a restart
-    assert TINY.total_timesteps <= meta["training"]["timesteps"] <= 480 + 160
+    meta["config"]["total_timesteps"] = 640
+    (out / "config.json").write_text(json.dumps(meta))
+    rp.train("MetaBandit-v0", out_dir=out, resume=True)
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["training"]["timesteps"] == 640
     assert meta["training"]["sessions"] == 2
+    rows = (out / "train_log.csv").read_text().splitlines()
+    assert len(rows) == 1 + 640 // 160  # header + one row per rollout across both sessions
 
 
 def test_budget_stops_training(tmp_path: Path) -> None:
