@@ -19,8 +19,8 @@ between the ends of the first and the last update (so imports, set-up, evaluatio
 left out). Each measurement is repeated and the best repeat is kept, which damps the noise of a
 shared machine; the ratio column is the LSTM trainer's rate over each row's.
 
-    python benchmarks/training_throughput.py            # a few minutes on 2 CPU cores
-    python benchmarks/training_throughput.py --quick    # about a minute
+    python benchmarks/training_throughput.py            # 5-7 minutes on 2 shared CPU cores
+    python benchmarks/training_throughput.py --quick    # 1-2 minutes
 """
 
 from __future__ import annotations
