@@ -24,7 +24,7 @@ from typing import Any
 
 from bayes_meta_envs.errors import BayesMetaError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "parse_env_kwargs"]
 
 # subcommand -> (module, configure function, run function, one-line help)
 _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
@@ -65,6 +65,23 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
         "meta-train an LSTM on MetaBandit-v0, score it against Bayes-optimal, write plots",
     ),
 }
+
+
+def parse_env_kwargs(text: str | None) -> dict[str, Any] | None:
+    """The value of an ``--env-kwargs JSON`` option: a dict, or ``None`` when not given."""
+    import json
+
+    from bayes_meta_envs.errors import invalid
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise invalid("--env-kwargs", text, f"a JSON object ({exc})") from None
+    if not isinstance(value, dict):
+        raise invalid("--env-kwargs", text, "a JSON object")
+    return value
 
 
 def configure_envs(parser: argparse.ArgumentParser) -> None:
@@ -143,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BayesMetaError as exc:
         print(f"bayes-meta {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a pager or `head` that closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"bayes-meta {args.command}: interrupted", file=sys.stderr)
         return 130

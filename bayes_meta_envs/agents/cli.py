@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bayes_meta_envs.cli import parse_env_kwargs
 from bayes_meta_envs.errors import invalid, require
 
 __all__ = [
@@ -99,18 +100,6 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _env_kwargs(text: str | None) -> dict[str, Any] | None:
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise invalid("--env-kwargs", text, f"a JSON object ({exc})") from None
-    if not isinstance(value, dict):
-        raise invalid("--env-kwargs", text, "a JSON object")
-    return value
-
-
 def _lstm_config(args: argparse.Namespace) -> Any:
     from bayes_meta_envs.agents.lstm import CONFIG_FILE, LSTMConfig
 
@@ -126,7 +115,7 @@ def _lstm_config(args: argparse.Namespace) -> Any:
     if args.env is not None and args.env != config.env_id:
         changes["env_id"] = args.env
         changes["env_kwargs"] = {}
-    kwargs = _env_kwargs(args.env_kwargs)
+    kwargs = parse_env_kwargs(args.env_kwargs)
     if kwargs is not None:
         changes["env_kwargs"] = kwargs
     if args.budget_minutes is not None:
@@ -171,7 +160,7 @@ def _run_train_rppo(args: argparse.Namespace) -> int:
 
     config = None
     env_id = args.env
-    env_kwargs = _env_kwargs(args.env_kwargs)
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
     if args.config is not None:
         config = recurrent_ppo.RecurrentPPOConfig.from_json(args.config)
         data = json.loads(Path(args.config).read_text())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,3 +57,41 @@ def check_options(options: dict[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise invalid("options", options, "a dict with at most the key 'task'")
     return options
+
+
+class TaskPrior(Protocol):
+    """What :class:`TaskStreams` needs of a prior (``BetaBernoulliArms``, ``ConjugateFamily``)."""
+
+    def sample_tasks(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
+
+    def validate_task(self, task: Any, batch: int | None = None) -> np.ndarray: ...
+
+
+class TaskStreams:
+    """The task and noise generators of a meta-task env, shared by the single and vector envs.
+
+    :meth:`begin` starts the next episode(s): it (re)seeds both streams when given a seed (or on
+    first use), then takes the task from ``options["task"]`` or draws it from the prior. Drawing
+    ``batch`` tasks at once consumes the task stream exactly as ``batch`` single draws do.
+    """
+
+    def __init__(self) -> None:
+        self._task_rng: np.random.Generator | None = None
+        self._noise_rng: np.random.Generator | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._task_rng is not None
+
+    def begin(
+        self, seed: int | None, options: dict[str, Any], prior: TaskPrior, batch: int | None = None
+    ) -> tuple[np.ndarray, np.random.Generator]:
+        """``(task, noise generator)``; the task is ``(task_dim,)``, or ``(batch, task_dim)``."""
+        if seed is not None or self._task_rng is None or self._noise_rng is None:
+            self._task_rng, self._noise_rng = make_streams(seed)
+        if options.get("task") is not None:
+            task = prior.validate_task(options["task"], batch)
+        else:
+            drawn = prior.sample_tasks(self._task_rng, 1 if batch is None else batch)
+            task = drawn[0] if batch is None else drawn
+        return task, self._noise_rng

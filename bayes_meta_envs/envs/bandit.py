@@ -11,10 +11,10 @@ from numpy.typing import ArrayLike
 
 from bayes_meta_envs.envs._common import (
     DEFAULT_HORIZON,
+    TaskStreams,
     check_bool,
     check_horizon,
     check_options,
-    make_streams,
 )
 from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import InvalidActionError
@@ -140,8 +140,7 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         self.layout = ObsLayout.build(0, self.n_arms, self.include_time)
         self.action_space = spaces.Discrete(self.n_arms)
         self.observation_space = spaces.Box(0.0, 1.0, (self.layout.size,), np.float32)
-        self._task_rng: np.random.Generator | None = None
-        self._noise_rng: np.random.Generator | None = None
+        self._streams = TaskStreams()
         self._p = np.zeros(self.n_arms)
         self._rewards = np.zeros((self.horizon, self.n_arms))
         self._t = self.horizon
@@ -164,15 +163,9 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         opts = check_options(options)
-        if seed is not None or self._task_rng is None:
-            self._task_rng, self._noise_rng = make_streams(seed)  # validates seed first
+        self._p, noise_rng = self._streams.begin(seed, opts, self.arms)  # validates seed first
         super().reset(seed=seed)
-        assert self._noise_rng is not None  # for mypy: set together with _task_rng
-        if opts.get("task") is not None:
-            self._p = self.arms.validate_task(opts["task"])
-        else:
-            self._p = self.arms.sample_tasks(self._task_rng, 1)[0]
-        u = self.arms.sample_noise(self._noise_rng, 1, self.horizon)[0]
+        u = self.arms.sample_noise(noise_rng, 1, self.horizon)[0]
         self._rewards = (u < self._p).astype(np.float64)
         self._t = 0
         self._last = None

@@ -17,10 +17,10 @@ from numpy.typing import ArrayLike
 
 from bayes_meta_envs.envs._common import (
     DEFAULT_HORIZON,
+    TaskStreams,
     check_bool,
     check_horizon,
     check_options,
-    make_streams,
 )
 from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import invalid, wrong_type
@@ -106,8 +106,7 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
             np.float32,
         )
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
-        self._task_rng: np.random.Generator | None = None
-        self._noise_rng: np.random.Generator | None = None
+        self._streams = TaskStreams()
         self._theta = np.zeros(family.task_dim)
         self._xs = np.zeros(self.horizon)
         self._t = self.horizon
@@ -128,17 +127,9 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         opts = check_options(options)
-        if seed is not None or self._task_rng is None:
-            self._task_rng, self._noise_rng = make_streams(seed)  # validates seed first
+        self._theta, noise_rng = self._streams.begin(seed, opts, self.family)  # validates seed
         super().reset(seed=seed)
-        assert self._noise_rng is not None  # for mypy: set together with _task_rng
-        if opts.get("task") is not None:
-            self._theta = self.family.validate_task(opts["task"])
-        else:
-            self._theta = self.family.sample_tasks(self._task_rng, 1)[0]
-        self._xs = self.family.sample_observations(
-            self._noise_rng, self._theta[None], self.horizon
-        )[0]
+        self._xs = self.family.sample_observations(noise_rng, self._theta[None], self.horizon)[0]
         self._t = 0
         self._last = None
         return np.zeros(self.layout.size, dtype=np.float32), {"task": self._theta.copy(), "t": 0}

@@ -23,11 +23,12 @@ from numpy.typing import ArrayLike
 
 from bayes_meta_envs.envs._common import (
     DEFAULT_HORIZON,
+    TaskPrior,
+    TaskStreams,
     check_bool,
     check_horizon,
     check_num_envs,
     check_options,
-    make_streams,
 )
 from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.envs.prediction import categorical_alpha
@@ -57,14 +58,14 @@ class _MetaVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012
     kind: str
     layout: ObsLayout
+    _prior: TaskPrior
 
     def __init__(self, num_envs: int, horizon: int, include_time: bool, task_dim: int) -> None:
         self.num_envs = check_num_envs(num_envs)
         self.horizon = check_horizon(horizon)
         self.include_time = check_bool("include_time", include_time)
         self._rows = np.arange(self.num_envs)
-        self._task_rng: np.random.Generator | None = None
-        self._noise_rng: np.random.Generator | None = None
+        self._streams = TaskStreams()
         self._task = np.zeros((self.num_envs, task_dim))
         self._t = 0
         self._needs_reset = True
@@ -78,22 +79,14 @@ class _MetaVectorEnv(VectorEnv):
         """A native vector env with this env's configuration and ``num_envs`` sub-envs."""
         raise NotImplementedError
 
-    def _sample_task(self, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError
-
-    def _validate_task(self, task: Any) -> np.ndarray:
-        raise NotImplementedError
-
     def _draw_noise(self, rng: np.random.Generator) -> None:
         raise NotImplementedError
 
-    def _start_episodes(self, options: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
-        assert self._task_rng is not None and self._noise_rng is not None  # set by reset
-        if options.get("task") is not None:
-            self._task = self._validate_task(options["task"])
-        else:
-            self._task = self._sample_task(self._task_rng)
-        self._draw_noise(self._noise_rng)
+    def _start_episodes(
+        self, seed: int | None, options: dict[str, Any]
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        self._task, noise_rng = self._streams.begin(seed, options, self._prior, self.num_envs)
+        self._draw_noise(noise_rng)
         self._t = 0
         self._needs_reset = False
         obs = np.zeros((self.num_envs, self.layout.size), dtype=np.float32)
@@ -119,9 +112,7 @@ class _MetaVectorEnv(VectorEnv):
                 seed,
                 "an int or None: a native vector env derives all sub-env streams from one seed",
             )
-        if seed is not None or self._task_rng is None:
-            self._task_rng, self._noise_rng = make_streams(seed)
-        return self._start_episodes(opts)
+        return self._start_episodes(seed, opts)
 
     def _transition(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
@@ -129,11 +120,11 @@ class _MetaVectorEnv(VectorEnv):
     def step(
         self, actions: Any
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        if self._task_rng is None:
+        if not self._streams.started:
             raise gym.error.ResetNeeded("call reset() before step()")
         done = np.zeros(self.num_envs, dtype=np.bool_)
         if self._needs_reset:
-            obs, info = self._start_episodes({})
+            obs, info = self._start_episodes(None, {})
             return obs, np.zeros(self.num_envs), done, done.copy(), info
         obs, reward = self._transition(actions)
         self._t += 1
@@ -162,7 +153,7 @@ class MetaBanditVectorEnv(_MetaVectorEnv):
         include_time: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        self.arms = BetaBernoulliArms(n_arms, prior)
+        self.arms = self._prior = BetaBernoulliArms(n_arms, prior)
         self.n_arms = self.arms.n_arms
         self.prior = self.arms.prior
         super().__init__(num_envs, horizon, include_time, self.n_arms)
@@ -180,12 +171,6 @@ class MetaBanditVectorEnv(_MetaVectorEnv):
         return MetaBanditVectorEnv(
             num_envs, self.n_arms, self.horizon, self.prior, self.include_time
         )
-
-    def _sample_task(self, rng: np.random.Generator) -> np.ndarray:
-        return self.arms.sample_tasks(rng, self.num_envs)
-
-    def _validate_task(self, task: Any) -> np.ndarray:
-        return self.arms.validate_task(task, batch=self.num_envs)
 
     def _draw_noise(self, rng: np.random.Generator) -> None:
         u = self.arms.sample_noise(rng, self.num_envs, self.horizon)
@@ -219,7 +204,7 @@ class MetaPredictVectorEnv(_MetaVectorEnv):
         include_time: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        self.family = family
+        self.family = self._prior = family
         super().__init__(num_envs, horizon, include_time, family.task_dim)
         if render_mode is not None:
             raise invalid("render_mode", render_mode, "None for the vector env")
@@ -238,12 +223,6 @@ class MetaPredictVectorEnv(_MetaVectorEnv):
 
     def make_vector(self, num_envs: int) -> MetaPredictVectorEnv:
         return MetaPredictVectorEnv(self.family, num_envs, self.horizon, self.include_time)
-
-    def _sample_task(self, rng: np.random.Generator) -> np.ndarray:
-        return self.family.sample_tasks(rng, self.num_envs)
-
-    def _validate_task(self, task: Any) -> np.ndarray:
-        return self.family.validate_task(task, batch=self.num_envs)
 
     def _draw_noise(self, rng: np.random.Generator) -> None:
         self._xs = self.family.sample_observations(rng, self._task, self.horizon)

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bayes_meta_envs.cli import parse_env_kwargs
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
 
 __all__ = [
@@ -208,22 +209,12 @@ def configure_score(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _env_kwargs(text: str) -> dict[str, Any]:
-    try:
-        kwargs = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise invalid("--env-kwargs", text, f"a JSON object ({exc})") from None
-    if not isinstance(kwargs, dict):
-        raise invalid("--env-kwargs", text, "a JSON object")
-    return kwargs
-
-
 def run_score(args: argparse.Namespace) -> int:
     from bayes_meta_envs.envs import unwrap_meta_env
     from bayes_meta_envs.scoring.score import score
     from bayes_meta_envs.scoring.traces import atomic_write_text
 
-    kwargs = _env_kwargs(args.env_kwargs)
+    kwargs = parse_env_kwargs(args.env_kwargs) or {}
     base = unwrap_meta_env(args.env, **kwargs)
     agent = resolve_agent(args.agent, base, seed=args.seed)
     report = score(
