@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs.cli import parse_env_kwargs
 from bayes_meta_envs.errors import invalid, require
 
@@ -334,7 +335,7 @@ def run_demo(args: argparse.Namespace) -> int:
             f"(Bayes-optimal expected return {reports['LSTM (meta-trained)'].references.get('bayes_value', float('nan')):.4f})."
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "table.txt").write_text(table + "\n")
+    atomic_write_text(out / "table.txt", table + "\n")
     scores = {name: r.to_dict() for name, r in reports.items()}
     summary = {
         "train_seconds": t_train,
@@ -345,8 +346,8 @@ def run_demo(args: argparse.Namespace) -> int:
         "episodes": args.episodes,
         "seed": args.seed,
     }
-    (out / "scores.json").write_text(
-        json.dumps({"run": summary, "scores": scores}, indent=1) + "\n"
+    atomic_write_text(
+        out / "scores.json", json.dumps({"run": summary, "scores": scores}, indent=1) + "\n"
     )
     if not args.no_plots:
         from bayes_meta_envs.analysis.plots import (

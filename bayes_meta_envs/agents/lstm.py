@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bayes_meta_envs._io import atomic_write, atomic_write_text
 from bayes_meta_envs.agents.base import AgentKind, BaseAgent
 from bayes_meta_envs.errors import (
     CheckpointError,
@@ -238,7 +239,7 @@ class LSTMConfig:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the config as JSON (atomically)."""
-        _atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
 
     def replace(self, **changes: Any) -> LSTMConfig:
         """A copy with some fields changed."""
@@ -536,7 +537,7 @@ class LSTMAgent(BaseAgent):
 def _save_weights(net: Any, path: Path) -> None:
     sf = require("safetensors.torch", "train")
     tensors = {k: v.detach().contiguous().clone() for k, v in net.state_dict().items()}
-    _atomic_write(path, lambda tmp: sf.save_file(tensors, str(tmp)))
+    atomic_write(path, lambda tmp: sf.save_file(tensors, str(tmp)))
 
 
 def _load_weights(path: Path) -> dict[str, Any]:
@@ -554,27 +555,6 @@ def _load_weights(path: Path) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # atomic files and checkpoints
 # ----------------------------------------------------------------------------------------------
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write(tmp)`` to a temporary file beside ``path``, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files; saved agents are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    def write(tmp: Path) -> None:
-        tmp.write_text(text)
-
-    _atomic_write(path, write)
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
@@ -970,7 +950,7 @@ class LSTMTrainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.config.save(self.out_dir / CONFIG_FILE)
         _save_weights(self.net, self.out_dir / WEIGHTS_FILE)
-        _atomic_write_text(self.out_dir / HISTORY_FILE, json.dumps(self.history, indent=1) + "\n")
+        atomic_write_text(self.out_dir / HISTORY_FILE, json.dumps(self.history, indent=1) + "\n")
 
     def train(
         self,

@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import io
 import json
 import logging
 import math
@@ -51,6 +52,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from bayes_meta_envs._io import atomic_write, atomic_write_text
 from bayes_meta_envs.errors import (
     CheckpointError,
     InvalidArgumentError,
@@ -206,7 +208,7 @@ class RecurrentPPOConfig:
         """The config as JSON text; also written to ``path`` when given."""
         text = json.dumps(self.to_dict(), indent=2) + "\n"
         if path is not None:
-            Path(path).write_text(text)
+            atomic_write_text(path, text)
         return text
 
     @classmethod
@@ -716,8 +718,11 @@ def _save(
     out.mkdir(parents=True, exist_ok=True)
     # save_model drops the aliases of shared tensors (the features extractor is shared by the
     # policy and value branches); load_model restores them
-    safetensors_torch.save_model(model.policy, str(out / WEIGHTS_FILE))
-    torch.save(model.policy.optimizer.state_dict(), out / OPTIMIZER_FILE)
+    atomic_write(
+        out / WEIGHTS_FILE, lambda tmp: safetensors_torch.save_model(model.policy, str(tmp))
+    )
+    optimizer_state = model.policy.optimizer.state_dict()
+    atomic_write(out / OPTIMIZER_FILE, lambda tmp: torch.save(optimizer_state, tmp))
     meta = {
         "algo": ALGO,
         "format_version": FORMAT_VERSION,
@@ -729,11 +734,13 @@ def _save(
         "weights": WEIGHTS_FILE,
         "training": training,
     }
-    (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-    with (out / LOG_FILE).open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["timesteps", "wall_s", "cpu_s", "mean_return"])
-        writer.writeheader()
-        writer.writerows(log_rows)
+    log = io.StringIO(newline="")
+    writer = csv.DictWriter(log, fieldnames=["timesteps", "wall_s", "cpu_s", "mean_return"])
+    writer.writeheader()
+    writer.writerows(log_rows)
+    atomic_write_text(out / LOG_FILE, log.getvalue())
+    # the config goes last: a folder with a config.json is a complete saved agent
+    atomic_write_text(out / CONFIG_FILE, json.dumps(meta, indent=2) + "\n")
 
 
 def _read_log(out: Path) -> list[dict[str, float]]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from bayes_meta_envs._io import atomic_write
 from bayes_meta_envs.errors import invalid, require
 
 __all__ = [
@@ -36,13 +37,11 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt = _pyplot()
-    plt.close(fig)
-    return out
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    finally:
+        _pyplot().close(fig)
 
 
 def plot_training_curve(

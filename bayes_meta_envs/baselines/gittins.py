@@ -54,8 +54,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-import tempfile
 from importlib import resources
 from typing import Any, NamedTuple
 
@@ -63,6 +61,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs.agents.base import BanditBeliefAgent, tie_split
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 
@@ -428,17 +427,7 @@ def gittins_cli(gamma: float, max_n: int, out: str | None = None) -> str:
         order = np.lexsort((b, a))
         lines = ["a,b,index"]
         lines += [f"{a[k]},{b[k]},{table[a[k], b[k]]:.10f}" for k in order]
-        folder = os.path.dirname(os.path.abspath(out))
-        fd, tmp = tempfile.mkstemp(prefix=".gittins-", suffix=".csv", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write("\n".join(lines) + "\n")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write_text(out, "\n".join(lines) + "\n")
         return f"wrote {len(lines) - 1} Gittins indices (gamma={gamma:g}, a + b <= {n}) to {out}"
     width = 8
     header = "a \\ b".ljust(6) + "".join(str(j).rjust(width + 1) for j in range(1, n))

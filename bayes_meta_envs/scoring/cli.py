@@ -210,9 +210,9 @@ def configure_score(parser: argparse.ArgumentParser) -> None:
 
 
 def run_score(args: argparse.Namespace) -> int:
+    from bayes_meta_envs._io import atomic_write_text
     from bayes_meta_envs.envs import unwrap_meta_env
     from bayes_meta_envs.scoring.score import score
-    from bayes_meta_envs.scoring.traces import atomic_write_text
 
     kwargs = parse_env_kwargs(args.env_kwargs) or {}
     base = unwrap_meta_env(args.env, **kwargs)
@@ -368,7 +368,7 @@ def scoreboard_markdown(board: dict[str, Any], seconds: float | None = None) -> 
 
 
 def run_baselines(args: argparse.Namespace) -> int:
-    from bayes_meta_envs.scoring.traces import atomic_write_text
+    from bayes_meta_envs._io import atomic_write_text
 
     start = time.perf_counter()
     board = make_scoreboard(

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from bayes_meta_envs._io import atomic_write
 from bayes_meta_envs.errors import TraceSchemaError
 
 __all__ = ["TRACE_KIND", "TRACE_SCHEMA_VERSION", "Traces", "load_traces"]
@@ -162,7 +162,7 @@ class Traces:
         arrays["kind"] = np.array(TRACE_KIND)
         arrays["schema_version"] = np.array(TRACE_SCHEMA_VERSION, dtype=np.int64)
         arrays["metadata"] = np.array(json.dumps(self.metadata, sort_keys=True))
-        _atomic_write(target, lambda f: np.savez_compressed(f, **arrays))
+        atomic_write(target, lambda tmp: _savez(tmp, arrays))
         return target
 
     @classmethod
@@ -218,29 +218,6 @@ def load_traces(path: str | os.PathLike[str]) -> Traces:
     return Traces.load(path)
 
 
-def _atomic_write(target: Path, write: Any, mode: str = "wb") -> None:
-    """Write through ``write(fileobj)`` to a temporary file beside ``target``, then rename it."""
-    directory = target.parent if str(target.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        # mkstemp creates the file readable by its owner only; give it the usual permissions
-        os.chmod(tmp, os.stat(target).st_mode & 0o777 if target.exists() else 0o644)
-        with os.fdopen(fd, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically (temporary file + :func:`os.replace`)."""
-    target = Path(path)
-    _atomic_write(target, lambda f: f.write(text.encode("utf-8")))
-    return target
+def _savez(path: Path, arrays: dict[str, Any]) -> None:
+    with open(path, "wb") as f:  # a file object: numpy would append ".npz" to a bare path
+        np.savez_compressed(f, **arrays)
