@@ -536,6 +536,7 @@ def _budget_callback(
         def __init__(self) -> None:
             super().__init__(verbose=0)
             self.start_steps = 0
+            self.last_info_s = float("-inf")
 
         def _on_training_start(self) -> None:
             self.start_steps = self.model.num_timesteps
@@ -559,7 +560,12 @@ def _budget_callback(
                 "mean_return": mean_ret,
             }
             log_rows.append(row)
-            logger.info(
+            # every rollout at DEBUG level; at INFO level at most every 30 seconds
+            loud = row["wall_s"] - self.last_info_s >= 30.0
+            if loud:
+                self.last_info_s = row["wall_s"]
+            logger.log(
+                logging.INFO if loud else logging.DEBUG,
                 "recurrent-ppo: %d steps, %.0f s, mean return %.3f",
                 self.model.num_timesteps,
                 row["wall_s"],
