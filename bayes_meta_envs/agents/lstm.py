@@ -557,6 +557,23 @@ def _load_weights(path: Path) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 
 
+def _expected_return(agent: Any, vec: Any, horizon: int, seed: int) -> np.ndarray:
+    """Per-episode expected return ``sum_t p_{a_t}`` of a bandit agent on one batch of ``vec``
+    reset with ``seed``, its actions sampled from a generator seeded with ``seed`` (so two agents
+    evaluated this way face the same tasks, noise and action uniforms)."""
+    rows = np.arange(vec.num_envs)
+    agent.rng = np.random.default_rng(seed)
+    obs, _ = vec.reset(seed=seed)
+    s = agent.initial_state(vec.num_envs)
+    total = np.zeros(vec.num_envs)
+    for _ in range(horizon):
+        s = agent.update(s, obs)
+        a = agent.act(agent.output(s))
+        obs, _, _, _, info = vec.step(a)
+        total += info["task"][rows, a]
+    return np.asarray(total)
+
+
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
     """The newest ``checkpoints/ckpt_NNNNNN`` folder of a run, or None when there is none."""
     ckdir = Path(run_dir) / CHECKPOINT_DIR
@@ -873,23 +890,16 @@ class LSTMTrainer:
         if self._eval_cache is None:
             self._eval_cache = self._bayes_reference(vec)
         ref = self._eval_cache
-        rows = np.arange(n)
-        obs, info = vec.reset(seed=self.config.eval_seed)
-        s = agent.initial_state(n)
         if self.spec.kind == "bandit":
-            agent.rng = np.random.default_rng(self.config.eval_seed)
-            exp_ret = np.zeros(n)
-            for _ in range(self.spec.horizon):
-                s = agent.update(s, obs)
-                a = agent.act(agent.output(s))
-                obs, _, _, _, info = vec.step(a)
-                exp_ret += info["task"][rows, a]
+            exp_ret = _expected_return(agent, vec, self.spec.horizon, self.config.eval_seed)
             out = {"eval_expected_return": float(exp_ret.mean())}
             if ref.get("bayes_expected_return") is not None:
                 gap = ref["bayes_expected_return"] - exp_ret
                 out["eval_bayes_gap"] = float(gap.mean())
                 out["eval_bayes_gap_se"] = float(gap.std(ddof=1) / math.sqrt(n))
             return out
+        obs, _ = vec.reset(seed=self.config.eval_seed)
+        s = agent.initial_state(n)
         family, layout = self.spec.family, self.spec.base.layout
         ll = np.zeros(n)
         kl = np.zeros(n)
@@ -912,22 +922,13 @@ class LSTMTrainer:
 
     def _bayes_reference(self, vec: Any) -> dict[str, Any]:
         n = vec.num_envs
-        rows = np.arange(n)
-        obs, info = vec.reset(seed=self.config.eval_seed)
         if self.spec.kind == "bandit":
-            try:
-                from bayes_meta_envs.baselines.bayes_optimal import BayesOptimalAgent
-            except ImportError:  # pragma: no cover - the baselines ship with the package
-                return {"bayes_expected_return": None}
-            bayes = BayesOptimalAgent.for_env(self.spec.base, seed=self.config.eval_seed)
-            s = bayes.initial_state(n)
-            exp_ret = np.zeros(n)
-            for _ in range(self.spec.horizon):
-                s = bayes.update(s, obs)
-                a = bayes.act(bayes.output(s))
-                obs, _, _, _, info = vec.step(a)
-                exp_ret += info["task"][rows, a]
+            from bayes_meta_envs.baselines.bayes_optimal import BayesOptimalAgent
+
+            bayes = BayesOptimalAgent.for_env(self.spec.base)
+            exp_ret = _expected_return(bayes, vec, self.spec.horizon, self.config.eval_seed)
             return {"bayes_expected_return": exp_ret}
+        obs, _ = vec.reset(seed=self.config.eval_seed)
         family, layout = self.spec.family, self.spec.base.layout
         stats = np.tile(family.prior_stats(), (n, 1))
         actions, ll = [], np.zeros(n)
