@@ -1,4 +1,6 @@
-"""Atomic file writes: a file is either its old self or completely new, never half-written.
+"""File helpers: atomic writes, and plain JSON values.
+
+Atomic writes: a file is either its old self or completely new, never half-written.
 
 Every file the package writes (saved agents, checkpoints, traces, score JSON, tables) goes through
 :func:`atomic_write`: the content is written to a temporary file in the target's folder, flushed
@@ -12,8 +14,11 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text"]
+import numpy as np
+
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "jsonable"]
 
 
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
@@ -51,3 +56,17 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with plain JSON types: tuples and arrays become lists, numpy scalars Python
+    numbers, mapping keys strings (for configs, env kwargs and reports)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

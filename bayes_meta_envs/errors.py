@@ -7,6 +7,7 @@ messages name the argument and the value received.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 __all__ = [
@@ -72,8 +73,6 @@ def wrong_type(name: str, value: Any, expected: str) -> InvalidArgumentTypeError
 
 def require(module: str, extra: str) -> Any:
     """Import an optional dependency, or raise :class:`MissingDependencyError` naming the extra."""
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - exercised only without the extra

@@ -1,7 +1,9 @@
 """The meta-task environments and their registration with gymnasium.
 
-Importing :mod:`bayes_meta_envs` registers every id below (lazily: the env classes are imported
-only when an env is made). ``gym.make("bayes_meta_envs:MetaBandit-v0")`` works with no import.
+One module per environment, holding the single env and its native vector twin (``bandit``,
+``bernoulli``, ``categorical``, ``gaussian``, ``exponential``; the shared prediction base in
+``prediction``, seeding and the vector machinery in ``_base``). Importing :mod:`bayes_meta_envs`
+registers every id below; ``gym.make("bayes_meta_envs:MetaBandit-v0")`` works with no import.
 """
 
 from __future__ import annotations
@@ -11,16 +13,39 @@ from typing import Any
 
 import gymnasium as gym
 
-from bayes_meta_envs.envs.layout import ObsLayout, observation_layout
-from bayes_meta_envs.errors import UnknownEnvironmentError
+from bayes_meta_envs.envs._base import MetaVectorEnv
+from bayes_meta_envs.envs.bandit import MetaBanditEnv, MetaBanditVectorEnv
+from bayes_meta_envs.envs.bernoulli import MetaPredictBernoulliEnv, MetaPredictBernoulliVectorEnv
+from bayes_meta_envs.envs.categorical import (
+    MetaPredictCategoricalEnv,
+    MetaPredictCategoricalVectorEnv,
+)
+from bayes_meta_envs.envs.exponential import (
+    MetaPredictExponentialEnv,
+    MetaPredictExponentialVectorEnv,
+)
+from bayes_meta_envs.envs.gaussian import MetaPredictGaussianEnv, MetaPredictGaussianVectorEnv
+from bayes_meta_envs.envs.layout import ObsLayout
+from bayes_meta_envs.envs.prediction import MetaPredictEnv, MetaPredictVectorEnv
 
 __all__ = [
     "ENV_SPECS",
     "EnvInfo",
+    "MetaBanditEnv",
+    "MetaBanditVectorEnv",
+    "MetaPredictBernoulliEnv",
+    "MetaPredictBernoulliVectorEnv",
+    "MetaPredictCategoricalEnv",
+    "MetaPredictCategoricalVectorEnv",
+    "MetaPredictEnv",
+    "MetaPredictExponentialEnv",
+    "MetaPredictExponentialVectorEnv",
+    "MetaPredictGaussianEnv",
+    "MetaPredictGaussianVectorEnv",
+    "MetaPredictVectorEnv",
+    "MetaVectorEnv",
     "ObsLayout",
-    "observation_layout",
     "register_envs",
-    "unwrap_meta_env",
 ]
 
 
@@ -40,35 +65,35 @@ ENV_SPECS: tuple[EnvInfo, ...] = (
     EnvInfo(
         "MetaBandit-v0",
         f"{_M}.bandit:MetaBanditEnv",
-        f"{_M}.vector:MetaBanditVectorEnv",
+        f"{_M}.bandit:MetaBanditVectorEnv",
         "K-armed Bernoulli bandit, arm probabilities ~ Beta prior, resampled every episode",
         {"n_arms": 2, "horizon": 20, "prior": (1.0, 1.0), "include_time": False},
     ),
     EnvInfo(
         "MetaPredictBernoulli-v0",
-        f"{_M}.prediction:MetaPredictBernoulliEnv",
-        f"{_M}.vector:MetaPredictBernoulliVectorEnv",
+        f"{_M}.bernoulli:MetaPredictBernoulliEnv",
+        f"{_M}.bernoulli:MetaPredictBernoulliVectorEnv",
         "predict coin flips, theta ~ Beta(alpha, beta); action: logit",
         {"alpha": 1.0, "beta": 1.0, "horizon": 20, "include_time": False},
     ),
     EnvInfo(
         "MetaPredictCategorical-v0",
-        f"{_M}.prediction:MetaPredictCategoricalEnv",
-        f"{_M}.vector:MetaPredictCategoricalVectorEnv",
+        f"{_M}.categorical:MetaPredictCategoricalEnv",
+        f"{_M}.categorical:MetaPredictCategoricalVectorEnv",
         "predict die rolls, theta ~ Dirichlet(alpha); action: K logits",
         {"n_categories": 3, "alpha": 1.0, "horizon": 20, "include_time": False},
     ),
     EnvInfo(
         "MetaPredictGaussian-v0",
-        f"{_M}.prediction:MetaPredictGaussianEnv",
-        f"{_M}.vector:MetaPredictGaussianVectorEnv",
+        f"{_M}.gaussian:MetaPredictGaussianEnv",
+        f"{_M}.gaussian:MetaPredictGaussianVectorEnv",
         "predict Gaussian draws, mean ~ Normal(mu0, sigma0^2), known sigma; action: (mean, log std)",
         {"mu0": 0.0, "sigma0": 1.0, "sigma": 1.0, "horizon": 20, "include_time": False},
     ),
     EnvInfo(
         "MetaPredictExponential-v0",
-        f"{_M}.prediction:MetaPredictExponentialEnv",
-        f"{_M}.vector:MetaPredictExponentialVectorEnv",
+        f"{_M}.exponential:MetaPredictExponentialEnv",
+        f"{_M}.exponential:MetaPredictExponentialVectorEnv",
         "predict waiting times, rate ~ Gamma(a, b); action: (log shape, log scale) of a Lomax",
         {"a": 1.0, "b": 1.0, "horizon": 20, "include_time": False},
     ),
@@ -85,29 +110,3 @@ def register_envs() -> None:
                 vector_entry_point=info.vector_entry_point,
                 disable_env_checker=False,
             )
-
-
-def unwrap_meta_env(env: Any, **kwargs: Any) -> Any:
-    """The base meta-task env behind ``env``.
-
-    ``env`` may be a registered id (made with ``kwargs``), a gymnasium env (wrappers are removed),
-    or one of this package's native vector envs. Raises :class:`UnknownEnvironmentError` for
-    anything else.
-    """
-    if isinstance(env, str):
-        try:
-            env = gym.make(env, **kwargs)
-        except gym.error.Error as exc:
-            raise UnknownEnvironmentError(
-                f"env {env!r} is not a registered environment: {exc}"
-            ) from exc
-    elif kwargs:
-        raise UnknownEnvironmentError(
-            f"env kwargs {sorted(kwargs)} are only accepted with a registered id, got env={env!r}"
-        )
-    base = getattr(env, "unwrapped", env)
-    if getattr(base, "kind", None) not in ("bandit", "prediction") or not hasattr(base, "layout"):
-        raise UnknownEnvironmentError(
-            f"env must be a bayes_meta_envs meta-task environment, got {env!r}"
-        )
-    return base

@@ -1,29 +1,28 @@
-"""MetaBandit: the K-armed Bernoulli meta-bandit of Mikulik et al. (2020)."""
+"""MetaBandit: the K-armed Bernoulli meta-bandit of Mikulik et al. (2020), single and vector."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector.utils import batch_space
 from numpy.typing import ArrayLike
 
-from bayes_meta_envs.envs._common import (
+from bayes_meta_envs._validate import check_bool, check_int
+from bayes_meta_envs.envs._base import (
     DEFAULT_HORIZON,
+    MetaVectorEnv,
     TaskStreams,
-    check_bool,
-    check_horizon,
     check_options,
+    check_render_mode,
 )
 from bayes_meta_envs.envs.layout import ObsLayout
-from bayes_meta_envs.errors import InvalidActionError
+from bayes_meta_envs.errors import InvalidActionError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms
 
-if TYPE_CHECKING:
-    from bayes_meta_envs.envs.vector import MetaBanditVectorEnv
-
-__all__ = ["MetaBanditEnv", "check_discrete_action"]
+__all__ = ["MetaBanditEnv", "MetaBanditVectorEnv", "check_discrete_action"]
 
 
 def check_discrete_action(action: Any, n: int) -> int:
@@ -130,13 +129,9 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         self.arms = BetaBernoulliArms(n_arms, prior)
         self.n_arms = self.arms.n_arms
         self.prior = self.arms.prior
-        self.horizon = check_horizon(horizon)
+        self.horizon = check_int("horizon", horizon, 1)
         self.include_time = check_bool("include_time", include_time)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            from bayes_meta_envs.errors import invalid
-
-            raise invalid("render_mode", render_mode, "None or 'ansi'")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode)
         self.layout = ObsLayout.build(0, self.n_arms, self.include_time)
         self.action_space = spaces.Discrete(self.n_arms)
         self.observation_space = spaces.Box(0.0, 1.0, (self.layout.size,), np.float32)
@@ -150,14 +145,6 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
     def task(self) -> np.ndarray:
         """The current arm probabilities ``p`` (a copy)."""
         return self._p.copy()
-
-    def make_vector(self, num_envs: int) -> MetaBanditVectorEnv:
-        """The native vector env with this env's configuration."""
-        from bayes_meta_envs.envs.vector import MetaBanditVectorEnv
-
-        return MetaBanditVectorEnv(
-            num_envs, self.n_arms, self.horizon, self.prior, self.include_time
-        )
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -192,3 +179,53 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         probs = ", ".join(f"{p:.2f}" for p in self._p)
         last = "-" if self._last is None else f"arm {self._last[0]} -> {self._last[1]:.0f}"
         return f"t={self._t}/{self.horizon} p=[{probs}] last: {last}"
+
+
+class MetaBanditVectorEnv(MetaVectorEnv):
+    """``num_envs`` MetaBandit-v0 envs batched in numpy; see :class:`MetaBanditEnv` for the task.
+
+    Actions: an integer array of shape ``(num_envs,)``. Observations ``(num_envs, K + 1 [+ 1])``.
+    """
+
+    kind = "bandit"
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        n_arms: int = 2,
+        horizon: int = DEFAULT_HORIZON,
+        prior: ArrayLike = (1.0, 1.0),
+        include_time: bool = False,
+        render_mode: str | None = None,
+    ) -> None:
+        self.arms = self._prior = BetaBernoulliArms(n_arms, prior)
+        self.n_arms = self.arms.n_arms
+        self.prior = self.arms.prior
+        super().__init__(num_envs, horizon, include_time, self.n_arms)
+        if render_mode is not None:
+            raise invalid("render_mode", render_mode, "None for the vector env")
+        self.render_mode = None
+        self.layout = ObsLayout.build(0, self.n_arms, self.include_time)
+        self.single_action_space = spaces.Discrete(self.n_arms)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = spaces.Box(0.0, 1.0, (self.layout.size,), np.float32)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._rewards = np.zeros((self.num_envs, self.horizon, self.n_arms))
+
+    def _draw_noise(self, rng: np.random.Generator) -> None:
+        u = self.arms.sample_noise(rng, self.num_envs, self.horizon)
+        self._rewards = (u < self._task[:, None, :]).astype(np.float64)
+
+    def _transition(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
+        a = np.asarray(actions)
+        if a.shape != (self.num_envs,) or a.dtype.kind not in "iu":
+            raise InvalidActionError(
+                f"actions must be an int array of shape ({self.num_envs},), got {actions!r}"
+            )
+        if a.min() < 0 or a.max() >= self.n_arms:
+            raise InvalidActionError(f"actions must be ints in [0, {self.n_arms}), got {actions!r}")
+        reward = self._rewards[self._rows, self._t, a]
+        obs = np.zeros((self.num_envs, self.layout.size), dtype=np.float32)
+        obs[self._rows, a] = 1.0
+        obs[:, self.n_arms] = reward
+        return obs, reward

@@ -6,14 +6,14 @@ Every observation is one flat float32 vector::
 
 Bandits have no observation features and encode the previous action one-hot. At reset the previous
 action and reward are zeros. :class:`ObsLayout` names the slices so that agents and analysis code
-never hard-code offsets.
+never hard-code offsets; :func:`bayes_meta_envs.observation_layout` returns an env's layout.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-__all__ = ["ObsLayout", "observation_layout"]
+__all__ = ["ObsLayout"]
 
 
 class ObsLayout(NamedTuple):
@@ -42,10 +42,3 @@ class ObsLayout(NamedTuple):
         if self.time is not None:
             parts.append(f"[{self.time}] t / horizon")
         return ", ".join(parts)
-
-
-def observation_layout(env: Any) -> ObsLayout:
-    """The :class:`ObsLayout` of a meta-task env (plain, wrapped, or vector)."""
-    from bayes_meta_envs.envs import unwrap_meta_env
-
-    return unwrap_meta_env(env).layout

@@ -6,7 +6,6 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from bayes_meta_envs.envs import unwrap_meta_env
 from bayes_meta_envs.errors import (
     BayesMetaError,
     InvalidActionError,
@@ -14,6 +13,7 @@ from bayes_meta_envs.errors import (
     InvalidArgumentTypeError,
     UnknownEnvironmentError,
 )
+from bayes_meta_envs.task import unwrap_meta_env
 
 BAD_KWARGS = [
     ("MetaBandit-v0", {"n_arms": 0}, InvalidArgumentError, r"n_arms must be an int >= 1, got 0"),

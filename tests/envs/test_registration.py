@@ -56,7 +56,9 @@ def test_vector_matches_single_episode_by_episode(env_id: str, kwargs: dict) -> 
 @pytest.mark.parametrize("env_id", IDS)
 def test_make_vec_spaces_and_autoreset(env_id: str) -> None:
     vec = gym.make_vec(env_id, num_envs=5)  # the vector entry point is the default
-    assert type(vec).__module__ == "bayes_meta_envs.envs.vector"
+    # the native vector twin, defined in the same module as the single env
+    assert type(vec).__module__ == type(gym.make(env_id).unwrapped).__module__
+    assert type(vec).__name__.endswith("VectorEnv")
     obs, info = vec.reset(seed=1)
     assert vec.observation_space.contains(obs)
     assert info["task"].shape[0] == 5
@@ -94,12 +96,15 @@ def test_make_with_module_prefix_in_fresh_interpreter() -> None:
 
 
 def test_import_pulls_in_neither_torch_nor_matplotlib() -> None:
+    heavy = ("torch", "matplotlib", "stable_baselines3", "sb3_contrib", "sklearn", "ray")
     out = _fresh(
         "import sys\n"
         "import bayes_meta_envs, bayes_meta_envs.agents, bayes_meta_envs.testing\n"
+        "import bayes_meta_envs.agents.lstm, bayes_meta_envs.agents.recurrent_ppo\n"
+        "from bayes_meta_envs.agents.lstm import LSTMConfig\n"
         "import gymnasium as gym\n"
         "gym.make('MetaBandit-v0').reset(seed=0)\n"
-        "print(sorted(m for m in ('torch', 'matplotlib', 'stable_baselines3', 'sb3_contrib') if m in sys.modules))\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
     )
     assert out.strip() == "[]"
 

@@ -1,0 +1,146 @@
+"""The one copy of the argument checks.
+
+Every public entry point checks its arguments with these functions, so that every bad value gets
+the same kind of message: a :mod:`bayes_meta_envs.errors` exception naming the argument, the value
+received and what was expected. Each returns the value converted to its canonical Python type.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+
+from bayes_meta_envs.errors import invalid, wrong_type
+
+__all__ = [
+    "check_bool",
+    "check_choice",
+    "check_finite",
+    "check_int",
+    "check_mapping",
+    "check_number",
+    "check_optional_bool",
+    "check_positive",
+    "check_seed",
+]
+
+_INT_TYPES = (int, np.integer)
+_NUMBER_TYPES = (int, float, np.integer, np.floating)
+T = TypeVar("T")
+
+
+def check_int(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an int in ``[minimum, maximum]`` (bools are not ints here)."""
+    expected = _int_range(minimum, maximum)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _INT_TYPES):
+        raise wrong_type(name, value, expected)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise invalid(name, value, expected)
+    return int(value)
+
+
+def _int_range(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"an int in [{minimum}, {maximum}]"
+    if minimum is not None:
+        return f"an int >= {minimum}"
+    if maximum is not None:
+        return f"an int <= {maximum}"
+    return "an int"
+
+
+def check_number(
+    name: str,
+    value: Any,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    expected: str | None = None,
+) -> float:
+    """``value`` as a finite float in the interval from ``low`` to ``high``.
+
+    The bounds are closed unless ``low_open`` / ``high_open``; ``expected`` replaces the
+    generated description of the interval in the message.
+    """
+    if expected is None:
+        expected = _interval(low, high, low_open, high_open)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES):
+        raise wrong_type(name, value, expected)
+    v = float(value)
+    too_low = v <= low if low_open else v < low
+    too_high = v >= high if high_open else v > high
+    if not math.isfinite(v) or too_low or too_high:
+        raise invalid(name, value, expected)
+    return v
+
+
+def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    if math.isinf(low) and math.isinf(high):
+        return "a finite number"
+    if math.isinf(high):
+        return f"a finite number {'>' if low_open else '>='} {low:g}"
+    if math.isinf(low):
+        return f"a number {'<' if high_open else '<='} {high:g}"
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    return f"a number in {left}{low:g}, {high:g}{right}"
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool (only ``bool`` and ``numpy.bool_`` are accepted)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise wrong_type(name, value, "a bool")
+    return bool(value)
+
+
+def check_optional_bool(name: str, value: Any) -> bool | None:
+    """``None`` or a bool."""
+    if value is None:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise wrong_type(name, value, "a bool or None")
+    return bool(value)
+
+
+def check_seed(name: str, value: Any, *, allow_none: bool = False) -> int | None:
+    """A seed: an int >= 0 (or ``None`` when ``allow_none``)."""
+    if value is None and allow_none:
+        return None
+    expected = "a non-negative int or None" if allow_none else "an int >= 0"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _INT_TYPES) or value < 0:
+        raise invalid(name, value, expected)
+    return int(value)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[T]) -> T:
+    """``value`` if it is one of ``choices`` (compared with ``==``, types included)."""
+    options = list(choices)
+    for option in options:
+        if type(value) is type(option) and value == option:
+            return option
+    raise invalid(name, value, f"one of {options}")
+
+
+def check_mapping(name: str, value: Any, *, allow_none: bool = True) -> dict[str, Any]:
+    """A dict copy of a mapping argument (``None`` gives ``{}`` when ``allow_none``)."""
+    if value is None and allow_none:
+        return {}
+    if not isinstance(value, Mapping):
+        raise wrong_type(name, value, "a dict or None" if allow_none else "a dict")
+    return dict(value)
+
+
+def check_positive(name: str, value: Any) -> float:
+    """``value`` as a finite float > 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER_TYPES):
+        raise wrong_type(name, value, "a positive number")
+    return check_number(name, value, 0.0, low_open=True, expected="a finite number > 0")
+
+
+def check_finite(name: str, value: Any) -> float:
+    """``value`` as a finite float."""
+    return check_number(name, value, expected="a finite number")

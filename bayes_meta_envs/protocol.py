@@ -1,0 +1,120 @@
+"""The Agent protocol, :class:`BaseAgent` and :func:`tie_split`: below every agent of the package.
+
+An agent is a *batched state machine* (Mikulik et al. 2020, section 3): a state, an update on each
+input, and an output read from the state::
+
+    s = agent.initial_state(B)          # (B, D) float array
+    for each step:
+        s = agent.update(s, obs)        # obs: (B, obs_dim), the env's observation
+        out = agent.output(s)           # bandits: action probabilities (B, K)
+                                        # prediction: predictive parameters (B, P) = the action
+
+Because the state is a plain array, analysis code can read any agent's states.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.task import TaskKind
+
+__all__ = ["Agent", "AgentKind", "BaseAgent", "tie_split"]
+
+AgentKind = TaskKind
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """A batched state machine: see the module docstring."""
+
+    def initial_state(self, batch_size: int) -> np.ndarray: ...
+
+    def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray: ...
+
+    def output(self, state: np.ndarray) -> np.ndarray: ...
+
+
+def tie_split(values: ArrayLike, atol: float = 1e-9) -> NDArray[np.float64]:
+    """Uniform probabilities over the maximisers of each row of ``values`` (ties within ``atol``)."""
+    v = np.asarray(values, dtype=np.float64)
+    best = v >= v.max(axis=-1, keepdims=True) - atol
+    return best / best.sum(axis=-1, keepdims=True)
+
+
+class BaseAgent(ABC):
+    """Base class of the package's agents: the protocol plus stable-baselines3's ``predict``.
+
+    Subclasses set ``kind`` ("bandit" or "prediction") and implement ``initial_state``, ``update``
+    and ``output``. ``seed`` seeds the generator that ``predict`` uses to sample actions; agents
+    never touch global random state.
+    """
+
+    kind: AgentKind = "bandit"
+
+    def __init__(self, *, seed: int | None = None) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    @abstractmethod
+    def initial_state(self, batch_size: int) -> np.ndarray: ...
+
+    @abstractmethod
+    def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def output(self, state: np.ndarray) -> np.ndarray: ...
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def act(self, out: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        """Turn ``output`` into actions: sample (or take the argmax of) probabilities for bandits;
+        the predictive parameters themselves for prediction tasks."""
+        if self.kind == "prediction":
+            return out.astype(np.float32)
+        if deterministic:
+            return np.argmax(out, axis=-1)
+        u = self.rng.random((out.shape[0], 1))
+        return np.minimum((np.cumsum(out, axis=-1) < u).sum(axis=-1), out.shape[-1] - 1)
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: np.ndarray | tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """stable-baselines3's ``predict``: ``(actions, next_state)``.
+
+        ``observation`` is one observation or a batch ``(B, obs_dim)``; ``state`` is the state this
+        method returned last time (``None`` at the start); rows where ``episode_start`` is true are
+        reset to the initial state before the observation is consumed.
+        """
+        obs = np.asarray(observation, dtype=np.float64)
+        single = obs.ndim == 1
+        if single:
+            obs = obs[None, :]
+        if obs.ndim != 2:
+            raise invalid("observation", obs.shape, "an array of shape (obs_dim,) or (B, obs_dim)")
+        batch = obs.shape[0]
+        init = self.initial_state(batch)
+        if state is None:
+            s = init
+        else:
+            s = np.array(state[0] if isinstance(state, tuple) else state, dtype=np.float64)
+            if s.shape != init.shape:
+                raise invalid("state", s.shape, f"an array of shape {init.shape}")
+            if episode_start is not None:
+                starts = np.asarray(episode_start, dtype=bool).reshape(-1)
+                s[starts] = init[starts]
+        s = self.update(s, obs)
+        actions = self.act(self.output(s), deterministic=deterministic)
+        return (actions[0] if single else actions), s
+
+    def __repr__(self) -> str:
+        return f"{self.name}()"

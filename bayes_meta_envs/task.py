@@ -1,0 +1,200 @@
+"""The typed description of a meta-task, and the one place that unwraps an environment.
+
+Everything downstream of the environments (agents, rollouts, scoring, trainers, analysis) takes a
+:class:`MetaTask` rather than an env: the kind of task, its prior (the bandit's arm priors or the
+conjugate family), the horizon, whether the observation carries the time, and the observation
+layout. :func:`task_of` builds one from a registered id (with its keyword arguments), a gymnasium
+env (wrappers are looked through), one of the package's native vector envs, or a task.
+
+Example::
+
+    >>> from bayes_meta_envs import task_of
+    >>> task = task_of("MetaBandit-v0", n_arms=3)
+    >>> task.kind, task.n_arms, task.horizon, task.layout.size
+    ('bandit', 3, 20, 4)
+    >>> vec = task.make_vector(1024)   # the native numpy vector env of this task
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import gymnasium as gym
+
+from bayes_meta_envs._io import jsonable
+from bayes_meta_envs.envs import (
+    MetaBanditEnv,
+    MetaBanditVectorEnv,
+    MetaPredictEnv,
+    MetaPredictVectorEnv,
+    MetaVectorEnv,
+    ObsLayout,
+)
+from bayes_meta_envs.errors import UnknownEnvironmentError
+from bayes_meta_envs.families import BetaBernoulliArms, ConjugateFamily
+
+__all__ = ["MetaTask", "TaskKind", "observation_layout", "task_of", "unwrap_meta_env"]
+
+TaskKind = Literal["bandit", "prediction"]
+
+_META_ENVS = (MetaBanditEnv, MetaPredictEnv, MetaBanditVectorEnv, MetaPredictVectorEnv)
+
+
+@dataclass(frozen=True, eq=False)
+class MetaTask:
+    """A distribution of tasks as a meta-task environment poses it.
+
+    Attributes:
+        kind: ``"bandit"`` or ``"prediction"``.
+        prior: the arm priors (:class:`~bayes_meta_envs.families.BetaBernoulliArms`) of a bandit,
+            or the :class:`~bayes_meta_envs.families.ConjugateFamily` of a prediction task; read
+            them through :attr:`arms` and :attr:`family`, which check the kind.
+        horizon: steps per episode.
+        include_time: whether the observation ends with ``t / horizon``.
+        env_id: the registered id, when the task came from one (``None`` otherwise).
+        env_kwargs: the keyword arguments the id was made with.
+    """
+
+    kind: TaskKind
+    prior: BetaBernoulliArms | ConjugateFamily
+    horizon: int
+    include_time: bool = False
+    env_id: str | None = None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Two tasks are equal when they pose the same problem (kind and :meth:`config`)."""
+        if not isinstance(other, MetaTask):
+            return NotImplemented
+        return self.kind == other.kind and self.config() == other.config()
+
+    def __hash__(self) -> int:
+        return hash((self.kind, repr(self.config())))
+
+    @property
+    def arms(self) -> BetaBernoulliArms:
+        """The arm priors of a bandit task."""
+        if not isinstance(self.prior, BetaBernoulliArms):
+            raise UnknownEnvironmentError(f"{self.name} is a prediction task, not a bandit")
+        return self.prior
+
+    @property
+    def family(self) -> ConjugateFamily:
+        """The conjugate family of a prediction task."""
+        if not isinstance(self.prior, ConjugateFamily):
+            raise UnknownEnvironmentError(f"{self.name} is a bandit, not a prediction task")
+        return self.prior
+
+    @property
+    def is_bandit(self) -> bool:
+        return self.kind == "bandit"
+
+    @property
+    def n_arms(self) -> int:
+        """Number of arms of a bandit task."""
+        return self.arms.n_arms
+
+    @property
+    def output_dim(self) -> int:
+        """Width of an agent's output: ``K`` action probabilities, or the predictive's parameters."""
+        return self.arms.n_arms if self.is_bandit else self.family.action_dim
+
+    @property
+    def layout(self) -> ObsLayout:
+        """Where each part of the observation lives."""
+        if self.is_bandit:
+            return ObsLayout.build(0, self.n_arms, self.include_time)
+        return ObsLayout.build(self.family.feature_dim, self.family.action_dim, self.include_time)
+
+    @property
+    def obs_dim(self) -> int:
+        return self.layout.size
+
+    @property
+    def name(self) -> str:
+        """The registered id, or a description of the task."""
+        if self.env_id is not None:
+            return self.env_id
+        return f"{self.kind} task {self.prior!r}, horizon {self.horizon}"
+
+    def config(self) -> dict[str, Any]:
+        """The task's parameters as JSON-ready values (reports and run folders record them)."""
+        if self.is_bandit:
+            cfg: dict[str, Any] = {"n_arms": self.n_arms, "prior": self.arms.prior.tolist()}
+        else:
+            cfg = {"family": self.family.name, **jsonable(self.family.hyperparameters())}
+        cfg["horizon"] = self.horizon
+        cfg["include_time"] = self.include_time
+        return cfg
+
+    def make_vector(self, num_envs: int) -> MetaVectorEnv:
+        """The native numpy vector env of this task with ``num_envs`` sub-envs."""
+        if self.is_bandit:
+            arms = self.arms
+            return MetaBanditVectorEnv(
+                num_envs, arms.n_arms, self.horizon, arms.prior, self.include_time
+            )
+        return MetaPredictVectorEnv(self.family, num_envs, self.horizon, self.include_time)
+
+
+def unwrap_meta_env(env: Any, **kwargs: Any) -> Any:
+    """The base meta-task env behind ``env``.
+
+    ``env`` may be a registered id (made with ``kwargs``), a gymnasium env (wrappers are removed),
+    or one of this package's native vector envs. Raises :class:`UnknownEnvironmentError` for
+    anything else.
+    """
+    if isinstance(env, str):
+        try:
+            env = gym.make(env, **kwargs)
+        except gym.error.Error as exc:
+            raise UnknownEnvironmentError(
+                f"env {env!r} is not a registered environment: {exc}"
+            ) from exc
+    elif kwargs:
+        raise UnknownEnvironmentError(
+            f"env kwargs {sorted(kwargs)} are only accepted with a registered id, got env={env!r}"
+        )
+    base = getattr(env, "unwrapped", env)
+    if not isinstance(base, _META_ENVS):
+        raise UnknownEnvironmentError(
+            f"env must be a bayes_meta_envs meta-task environment, got {env!r}"
+        )
+    return base
+
+
+def task_of(env: Any, **kwargs: Any) -> MetaTask:
+    """The :class:`MetaTask` of ``env``: a registered id (made with ``kwargs``), a gymnasium env
+    (wrapped or not), a native vector env, or a :class:`MetaTask` (returned as it is)."""
+    if isinstance(env, MetaTask):
+        if kwargs:
+            raise UnknownEnvironmentError(
+                f"env kwargs {sorted(kwargs)} are only accepted with a registered id, got a MetaTask"
+            )
+        return env
+    base = unwrap_meta_env(env, **kwargs)
+    env_id = env if isinstance(env, str) else _registered_id(env, base)
+    prior = base.arms if isinstance(base, (MetaBanditEnv, MetaBanditVectorEnv)) else base.family
+    return MetaTask(
+        kind=base.kind,
+        prior=prior,
+        horizon=int(base.horizon),
+        include_time=bool(base.include_time),
+        env_id=env_id,
+        env_kwargs=jsonable(dict(kwargs)),
+    )
+
+
+def _registered_id(env: Any, base: Any) -> str | None:
+    for obj in (env, base):
+        spec = getattr(obj, "spec", None)
+        if spec is not None and getattr(spec, "id", None):
+            return str(spec.id)
+    return None
+
+
+def observation_layout(env: Any) -> ObsLayout:
+    """The :class:`~bayes_meta_envs.envs.layout.ObsLayout` of a meta-task env (plain, wrapped,
+    vector, a registered id or a :class:`MetaTask`)."""
+    return task_of(env).layout
