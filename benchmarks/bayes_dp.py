@@ -24,8 +24,7 @@ from functools import cache
 
 import numpy as np
 
-from bayes_meta_envs.baselines import bayes_optimal
-from bayes_meta_envs.baselines.bayes_optimal import BayesOptimalAgent, solve_bandit
+from bayes_meta_envs.baselines import BayesOptimalAgent, bandit_dp, solve_bandit
 
 CASES = [(2, 20, 0.05), (2, 100, 1.0), (3, 25, 5.0), (5, 20, 10.0)]
 
@@ -73,16 +72,16 @@ def time_solve(n_arms: int, horizon: int, repeat: int) -> tuple[float, float, in
     """``(best seconds, peak MiB, states, value)`` of solve_bandit with a cold cache."""
     best = math.inf
     for _ in range(repeat):
-        bayes_optimal._solve_cached.cache_clear()  # time the solve, not the cache
+        bandit_dp._solve_cached.cache_clear()  # time the solve, not the cache
         t0 = time.perf_counter()
         sol = solve_bandit(n_arms, horizon)
         best = min(best, time.perf_counter() - t0)
-    bayes_optimal._solve_cached.cache_clear()
+    bandit_dp._solve_cached.cache_clear()
     tracemalloc.start()
     solve_bandit(n_arms, horizon)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    bayes_optimal._solve_cached.cache_clear()
+    bandit_dp._solve_cached.cache_clear()
     return best, peak, sol.n_states, sol.value
 
 
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(f"{'lookup':>8} {'batch':>8} {'q_values':>10} {'output':>10}")
     for k, h in [(2, 20), (2, 100), (5, 20)]:
-        bayes_optimal._solve_cached.cache_clear()
+        bandit_dp._solve_cached.cache_clear()
         q, out = time_lookup(k, h, 100_000, args.repeat)
         print(f"{f'{k}x{h}':>8} {100_000:>8,} {q * 1e3:>7.1f} ms {out * 1e3:>7.1f} ms")
 

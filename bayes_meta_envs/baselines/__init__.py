@@ -1,29 +1,52 @@
-"""Reference agents behind the Agent protocol: exact Bayes-optimal agents, Gittins indices and
-classic bandit baselines. All are numpy-only."""
+"""Reference agents behind the Agent protocol: exact Bayes-optimal agents, Gittins indices, classic
+bandit baselines and simple predictors, with one registry of their names. All are numpy-only."""
 
 from __future__ import annotations
 
+from bayes_meta_envs.baselines.bandit_dp import BanditSolution, bayes_optimal_value, solve_bandit
 from bayes_meta_envs.baselines.bayes_optimal import (
-    BanditSolution,
     BayesOptimalAgent,
     BayesPredictorAgent,
-    bayes_optimal_value,
-    solve_bandit,
+    bayes_agent,
 )
-from bayes_meta_envs.baselines.classic import GreedyAgent, RandomAgent, ThompsonAgent, UCB1Agent
-from bayes_meta_envs.baselines.gittins import GittinsAgent, gittins_index, gittins_table
+from bayes_meta_envs.baselines.belief import BanditBeliefAgent
+from bayes_meta_envs.baselines.classic import (
+    GittinsAgent,
+    GreedyAgent,
+    RandomAgent,
+    ThompsonAgent,
+    UCB1Agent,
+)
+from bayes_meta_envs.baselines.gittins import gittins_index, gittins_table
+from bayes_meta_envs.baselines.predictors import PluginPredictorAgent, PriorPredictorAgent
+from bayes_meta_envs.baselines.registry import (
+    BANDIT_BASELINES,
+    BASELINE_LABELS,
+    PREDICTION_BASELINES,
+    baselines_for,
+    make_baseline,
+)
 
 __all__ = [
+    "BANDIT_BASELINES",
+    "BASELINE_LABELS",
+    "PREDICTION_BASELINES",
+    "BanditBeliefAgent",
     "BanditSolution",
     "BayesOptimalAgent",
     "BayesPredictorAgent",
     "GittinsAgent",
     "GreedyAgent",
+    "PluginPredictorAgent",
+    "PriorPredictorAgent",
     "RandomAgent",
     "ThompsonAgent",
     "UCB1Agent",
+    "baselines_for",
+    "bayes_agent",
     "bayes_optimal_value",
     "gittins_index",
     "gittins_table",
+    "make_baseline",
     "solve_bandit",
 ]

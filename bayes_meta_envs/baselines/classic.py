@@ -1,6 +1,6 @@
-"""Classic bandit baselines: Thompson sampling, UCB1, greedy (posterior mean), random.
+"""Classic bandit baselines: Gittins indices, Thompson sampling, UCB1, greedy, random.
 
-All are :class:`~bayes_meta_envs.agents.base.BanditBeliefAgent` subclasses: the state is the Beta
+All are :class:`~bayes_meta_envs.baselines.belief.BanditBeliefAgent` subclasses: the state is the Beta
 posterior of every arm and the time step, ``[alphas | betas | t]``, batched over rows, and
 ``output(state)`` returns action probabilities ``(B, K)``. Actions are drawn from those
 probabilities by ``BaseAgent.act`` with the agent's own generator (``seed``); no agent touches
@@ -12,12 +12,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayes_meta_envs.agents.base import BanditBeliefAgent, tie_split
+from bayes_meta_envs.baselines.belief import BanditBeliefAgent
+from bayes_meta_envs.baselines.gittins import check_gamma, gittins_index
+from bayes_meta_envs.protocol import tie_split
 
 __all__ = [
+    "GittinsAgent",
     "GreedyAgent",
     "RandomAgent",
     "ThompsonAgent",
@@ -129,3 +132,37 @@ class RandomAgent(BanditBeliefAgent):
     def output(self, state: np.ndarray) -> np.ndarray:
         s = np.asarray(state)
         return np.full((s.shape[0], self.n_arms), 1.0 / self.n_arms)
+
+
+class GittinsAgent(BanditBeliefAgent):
+    """Plays the arm with the highest Gittins index (ties split uniformly), for any Beta priors.
+
+    The state is the posterior ``[alphas | betas | t]`` of :class:`BanditBeliefAgent`; the output
+    is ``tie_split(gittins_index(alphas, betas, gamma))``. Gittins' policy is optimal for the
+    discounted infinite-horizon bandit; on MetaBandit's finite horizon it is a strong heuristic,
+    *not* the Bayes-optimal policy (use ``BayesOptimalAgent`` for that).
+
+    Args:
+        gamma: discount factor in (0, 1) of the index (default 0.9; ``for_env(env, gamma=g)``).
+        n_arms, horizon, prior, include_time, seed: as :class:`BanditBeliefAgent`.
+    """
+
+    def __init__(
+        self,
+        gamma: float = 0.9,
+        n_arms: int = 2,
+        horizon: int = 20,
+        prior: ArrayLike = (1.0, 1.0),
+        *,
+        include_time: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(n_arms, horizon, prior, include_time=include_time, seed=seed)
+        self.gamma = check_gamma(gamma)
+
+    def output(self, state: np.ndarray) -> np.ndarray:
+        alphas, betas, _ = self.counts(np.asarray(state, dtype=np.float64))
+        return tie_split(gittins_index(alphas, betas, self.gamma))
+
+    def __repr__(self) -> str:
+        return f"GittinsAgent(gamma={self.gamma}, n_arms={self.n_arms}, horizon={self.horizon})"

@@ -1,4 +1,4 @@
-"""Gittins indices of Bernoulli arms with Beta posteriors, and the Gittins-index agent.
+"""Gittins indices of Bernoulli arms with Beta posteriors (the agent: ``classic.GittinsAgent``).
 
 Problem. An arm pays 1 with unknown probability ``theta ~ Beta(a, b)``; after a success the
 posterior is ``Beta(a + 1, b)``, after a failure ``Beta(a, b + 1)``. Rewards are discounted by
@@ -61,19 +61,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayes_meta_envs._io import atomic_write_text
-from bayes_meta_envs.agents.base import BanditBeliefAgent, tie_split
+from bayes_meta_envs._validate import check_int, check_number
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 
 __all__ = [
     "SHIPPED_GAMMAS",
-    "GittinsAgent",
     "GittinsResult",
+    "check_gamma",
     "compute_gittins_indices",
-    "gittins_cli",
     "gittins_index",
     "gittins_index_restart",
     "gittins_table",
+    "gittins_table_csv",
+    "gittins_table_text",
+    "shipped_max_n",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -90,13 +91,11 @@ _CHUNK = 64  # roots per vectorised block (keeps the working set a few MB)
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_gamma(gamma: Any) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.integer, np.floating)):
-        raise wrong_type("gamma", gamma, "a float in (0, 1)")
-    g = float(gamma)
-    if not (0.0 < g < 1.0):
-        raise invalid("gamma", gamma, "a float in (0, 1)")
-    return g
+def check_gamma(gamma: Any) -> float:
+    """The discount factor ``gamma`` of a Gittins index: a float in (0, 1)."""
+    return check_number(
+        "gamma", gamma, 0.0, 1.0, low_open=True, high_open=True, expected="a float in (0, 1)"
+    )
 
 
 def _check_counts(name: str, value: Any) -> FloatArray:
@@ -117,11 +116,7 @@ def _check_counts(name: str, value: Any) -> FloatArray:
 
 
 def _check_max_n(max_n: Any) -> int:
-    if isinstance(max_n, bool) or not isinstance(max_n, (int, np.integer)):
-        raise wrong_type("max_n", max_n, "an int >= 2")
-    if max_n < 2:
-        raise invalid("max_n", max_n, "an int >= 2 (the largest a + b)")
-    return int(max_n)
+    return check_int("max_n", max_n, 2)
 
 
 def default_depth(gamma: float) -> int:
@@ -228,7 +223,7 @@ def compute_gittins_indices(
     ``max(g_hi, -g_lo)`` exceeds ``tol``. Returns the indices, the certified error bounds and the
     depth used per state.
     """
-    g = _check_gamma(gamma)
+    g = check_gamma(gamma)
     aa, bb = np.broadcast_arrays(_check_counts("a", a), _check_counts("b", b))
     shape = aa.shape
     af, bf = aa.ravel().astype(np.float64), bb.ravel().astype(np.float64)
@@ -269,7 +264,7 @@ def gittins_index_restart(
     used. Jacobi value iteration from ``M = p / (1 - gamma)`` until the sup-norm change is below
     ``tol``. Independent of the calibration code; slower (``O(depth^2 / (1 - gamma))``).
     """
-    g = _check_gamma(gamma)
+    g = check_gamma(gamma)
     a0 = float(_check_counts("a", a))
     b0 = float(_check_counts("b", b))
     n = 2 * default_depth(g) if depth is None else int(depth)
@@ -359,7 +354,7 @@ def gittins_index(a: ArrayLike, b: ArrayLike, gamma: float) -> Any:
     Raises :class:`~bayes_meta_envs.errors.InvalidArgumentError` for ``gamma`` outside (0, 1) or
     non-positive counts, :class:`~bayes_meta_envs.errors.InvalidArgumentTypeError` for non-numbers.
     """
-    g = _check_gamma(gamma)
+    g = check_gamma(gamma)
     aa, bb = np.broadcast_arrays(_check_counts("a", a), _check_counts("b", b))
     res = _lookup(aa.ravel(), bb.ravel(), g).reshape(aa.shape)
     return float(res) if res.ndim == 0 else res
@@ -389,7 +384,7 @@ def gittins_table(gamma: float, max_n: int, *, recompute: bool = False) -> Float
     covers the request (and ``recompute`` is false); otherwise the whole table is computed by
     vectorised calibration (about 5 000 states for ``max_n = 100``) and cached. Returns a copy.
     """
-    g = _check_gamma(gamma)
+    g = check_gamma(gamma)
     n = _check_max_n(max_n)
     shipped = None if recompute else _shipped(g)
     if shipped is not None and shipped.shape[0] - 1 >= n:
@@ -402,33 +397,23 @@ def gittins_table(gamma: float, max_n: int, *, recompute: bool = False) -> Float
 
 def shipped_max_n(gamma: float) -> int | None:
     """Largest ``a + b`` in the shipped table for ``gamma`` (None when none ships)."""
-    table = _shipped(_check_gamma(gamma))
+    table = _shipped(check_gamma(gamma))
     return None if table is None else table.shape[0] - 1
 
 
 # ----------------------------------------------------------------------------------------------
-# command line helper
+# tables as text
 # ----------------------------------------------------------------------------------------------
 
 
-def gittins_cli(gamma: float, max_n: int, out: str | None = None) -> str:
-    """Text for ``bayes-meta gittins``: the table of ``gittins_table(gamma, max_n)``.
+def gittins_table_text(gamma: float, max_n: int) -> str:
+    """The table of ``gittins_table(gamma, max_n)`` as aligned text (6 decimals).
 
     Rows are ``a = 1..max_n - 1``, columns ``b = 1..max_n - 1``; only states with
-    ``a + b <= max_n`` are filled. Without ``out`` the aligned table is returned as text (6
-    decimals). With ``out``, a CSV file with columns ``a,b,index`` (one row per state, 10
-    decimals) is written atomically (temporary file in the same folder, then ``os.replace``) and a
-    one-line message is returned.
+    ``a + b <= max_n`` are filled.
     """
     table = gittins_table(gamma, max_n)
     n = int(max_n)
-    if out is not None:
-        a, b = _table_states(n)
-        order = np.lexsort((b, a))
-        lines = ["a,b,index"]
-        lines += [f"{a[k]},{b[k]},{table[a[k], b[k]]:.10f}" for k in order]
-        atomic_write_text(out, "\n".join(lines) + "\n")
-        return f"wrote {len(lines) - 1} Gittins indices (gamma={gamma:g}, a + b <= {n}) to {out}"
     width = 8
     header = "a \\ b".ljust(6) + "".join(str(j).rjust(width + 1) for j in range(1, n))
     rows = [
@@ -444,57 +429,12 @@ def gittins_cli(gamma: float, max_n: int, out: str | None = None) -> str:
     return "\n".join(rows)
 
 
-# ----------------------------------------------------------------------------------------------
-# the agent
-# ----------------------------------------------------------------------------------------------
-
-
-class GittinsAgent(BanditBeliefAgent):
-    """Plays the arm with the highest Gittins index (ties split uniformly), for any Beta priors.
-
-    The state is the posterior ``[alphas | betas | t]`` of :class:`BanditBeliefAgent`; the output
-    is ``tie_split(gittins_index(alphas, betas, gamma))``. Gittins' policy is optimal for the
-    discounted infinite-horizon bandit; on MetaBandit's finite horizon it is a strong heuristic,
-    *not* the Bayes-optimal policy (use ``BayesOptimalAgent`` for that).
-
-    Args:
-        gamma: discount factor in (0, 1) of the index.
-        n_arms, horizon, prior, include_time, seed: as :class:`BanditBeliefAgent`.
-    """
-
-    def __init__(
-        self,
-        gamma: float,
-        n_arms: int = 2,
-        horizon: int = 20,
-        prior: ArrayLike = (1.0, 1.0),
-        *,
-        include_time: bool = False,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(n_arms, horizon, prior, include_time=include_time, seed=seed)
-        self.gamma = _check_gamma(gamma)
-
-    @classmethod
-    def for_env(cls, env: Any, **kwargs: Any) -> GittinsAgent:
-        """Build the agent for a bandit env; ``gamma`` (default 0.9) is a keyword argument."""
-        from bayes_meta_envs.envs import unwrap_meta_env
-
-        base = unwrap_meta_env(env)
-        if getattr(base, "kind", None) != "bandit":
-            raise InvalidArgumentError(f"env must be a bandit environment, got {env!r}")
-        return cls(
-            kwargs.pop("gamma", 0.9),
-            base.n_arms,
-            base.horizon,
-            base.prior,
-            include_time=base.include_time,
-            **kwargs,
-        )
-
-    def output(self, state: np.ndarray) -> np.ndarray:
-        alphas, betas, _ = self.counts(np.asarray(state, dtype=np.float64))
-        return tie_split(gittins_index(alphas, betas, self.gamma))
-
-    def __repr__(self) -> str:
-        return f"GittinsAgent(gamma={self.gamma}, n_arms={self.n_arms}, horizon={self.horizon})"
+def gittins_table_csv(gamma: float, max_n: int) -> str:
+    """The table of ``gittins_table(gamma, max_n)`` as CSV: columns ``a,b,index``, one row per
+    state with ``a + b <= max_n`` (10 decimals)."""
+    table = gittins_table(gamma, max_n)
+    a, b = _table_states(int(max_n))
+    order = np.lexsort((b, a))
+    lines = ["a,b,index"]
+    lines += [f"{a[k]},{b[k]},{table[a[k], b[k]]:.10f}" for k in order]
+    return "\n".join(lines) + "\n"

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
 import bayes_meta_envs  # noqa: F401  (registers the environments)
-from bayes_meta_envs.agents.base import BaseAgent
 from bayes_meta_envs.baselines.bayes_optimal import (
     BayesOptimalAgent,
     BayesPredictorAgent,
@@ -40,6 +39,7 @@ from bayes_meta_envs.families import (
     GammaExponential,
     NormalNormal,
 )
+from bayes_meta_envs.protocol import BaseAgent
 
 # ----------------------------------------------------------------------------------------------
 # oracles
@@ -304,7 +304,7 @@ OTHER_AGENTS = [
     ("classic", "ThompsonAgent"),
     ("classic", "UCB1Agent"),
     ("classic", "RandomAgent"),
-    ("gittins", "GittinsAgent"),
+    ("classic", "GittinsAgent"),
 ]
 DOMINANCE_CASES = [(2, 6, (1.0, 1.0)), (2, 5, [[1.0, 1.0], [2.0, 3.0]]), (3, 4, (1.0, 1.0))]
 

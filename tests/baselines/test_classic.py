@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy.special import betaln
 
-from bayes_meta_envs.agents.base import BaseAgent
 from bayes_meta_envs.baselines.classic import (
     GreedyAgent,
     RandomAgent,
@@ -16,6 +15,7 @@ from bayes_meta_envs.baselines.classic import (
     UCB1Agent,
     thompson_probabilities,
 )
+from bayes_meta_envs.protocol import BaseAgent
 
 AGENTS = [ThompsonAgent, UCB1Agent, GreedyAgent, RandomAgent]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
 import itertools
-import os
 
 import numpy as np
 import pytest
@@ -12,14 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bayes_meta_envs.baselines import gittins as G
+from bayes_meta_envs.baselines.classic import GittinsAgent
 from bayes_meta_envs.baselines.gittins import (
     SHIPPED_GAMMAS,
-    GittinsAgent,
     compute_gittins_indices,
-    gittins_cli,
     gittins_index,
     gittins_index_restart,
     gittins_table,
+    gittins_table_csv,
+    gittins_table_text,
 )
 from bayes_meta_envs.errors import (
     InvalidArgumentError,
@@ -186,20 +187,15 @@ def test_table_for_other_gamma_and_recompute() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def test_cli_text_and_csv(tmp_path: os.PathLike[str]) -> None:
-    text = gittins_cli(0.9, 6, None)
+def test_table_as_text_and_csv() -> None:
+    text = gittins_table_text(0.9, 6)
     lines = text.splitlines()
     assert "gamma=0.9" in lines[0] and len(lines) == 2 + 5
     assert f"{gittins_index(1, 1, 0.9):.6f}" in lines[2]
-    out = os.path.join(tmp_path, "g.csv")
-    msg = gittins_cli(0.9, 6, out)
-    assert out in msg and "\n" not in msg
-    with open(out, encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = list(csv.DictReader(io.StringIO(gittins_table_csv(0.9, 6))))
     assert len(rows) == 15
     for r in rows:
         assert abs(float(r["index"]) - gittins_index(int(r["a"]), int(r["b"]), 0.9)) < 1e-9
-    assert sorted(os.listdir(tmp_path)) == ["g.csv"]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -20,8 +20,6 @@ output:
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from bayes_meta_envs.baselines.bayes_optimal import BayesPredictorAgent
@@ -42,10 +40,6 @@ _EXP_LOG_SHAPE = 15.0
 class PriorPredictorAgent(BayesPredictorAgent):
     """Outputs the prior predictive ``family.predictive(prior_stats)`` at every step."""
 
-    @classmethod
-    def for_env(cls, env: Any, *, seed: int | None = None, **env_kwargs: Any) -> Any:
-        return _for_env(cls, env, seed, env_kwargs)
-
     def output(self, state: np.ndarray) -> np.ndarray:
         n = np.asarray(state).shape[0]
         return np.repeat(self.family.predictive(self.family.prior_stats()[None, :]), n, axis=0)
@@ -53,10 +47,6 @@ class PriorPredictorAgent(BayesPredictorAgent):
 
 class PluginPredictorAgent(BayesPredictorAgent):
     """The maximum-likelihood plug-in predictor; see the module docstring."""
-
-    @classmethod
-    def for_env(cls, env: Any, *, seed: int | None = None, **env_kwargs: Any) -> Any:
-        return _for_env(cls, env, seed, env_kwargs)
 
     def output(self, state: np.ndarray) -> np.ndarray:
         fam = self.family
@@ -90,12 +80,3 @@ class PluginPredictorAgent(BayesPredictorAgent):
             else:  # pragma: no cover - every family of the package is handled above
                 raise InvalidArgumentError(f"family {fam!r} has no plug-in predictor")
         return out
-
-
-def _for_env(cls: type[BayesPredictorAgent], env: Any, seed: Any, env_kwargs: Any) -> Any:
-    from bayes_meta_envs.envs import unwrap_meta_env
-
-    base = unwrap_meta_env(env, **env_kwargs)
-    if base.kind != "prediction":
-        raise InvalidArgumentError(f"env must be a prediction environment, got {env!r}")
-    return cls(base.family, base.horizon, include_time=base.include_time, seed=seed)

@@ -1,0 +1,99 @@
+"""One registry of the baseline agents by name, used by the CLI's ``--agent``, the scoreboard and
+the demo.
+
+A SPEC is ``bayes``, ``gittins`` or ``gittins:GAMMA``, ``thompson``, ``ucb1``, ``greedy``,
+``random`` (bandits) or ``bayes``, ``plugin``, ``prior`` (prediction tasks)::
+
+    >>> from bayes_meta_envs import task_of
+    >>> make_baseline("gittins:0.9", task_of("MetaBandit-v0"))
+    GittinsAgent(gamma=0.9, n_arms=2, horizon=20)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bayes_meta_envs.baselines.bayes_optimal import bayes_agent
+from bayes_meta_envs.baselines.classic import (
+    GittinsAgent,
+    GreedyAgent,
+    RandomAgent,
+    ThompsonAgent,
+    UCB1Agent,
+)
+from bayes_meta_envs.baselines.predictors import PluginPredictorAgent, PriorPredictorAgent
+from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.protocol import BaseAgent
+from bayes_meta_envs.task import MetaTask, TaskKind
+
+__all__ = [
+    "BANDIT_BASELINES",
+    "BASELINE_LABELS",
+    "PREDICTION_BASELINES",
+    "baselines_for",
+    "is_baseline",
+    "make_baseline",
+]
+
+#: The baselines of every bandit table (scoreboard, demo), in their order.
+BANDIT_BASELINES: tuple[str, ...] = ("bayes", "gittins:0.9", "thompson", "ucb1", "greedy", "random")
+#: The baselines of every prediction table.
+PREDICTION_BASELINES: tuple[str, ...] = ("bayes", "plugin", "prior")
+#: What a table calls each baseline.
+BASELINE_LABELS: dict[str, str] = {
+    "bayes": "Bayes-optimal",
+    "gittins:0.9": "Gittins (gamma=0.9)",
+    "thompson": "Thompson sampling",
+    "ucb1": "UCB1",
+    "greedy": "Greedy (posterior mean)",
+    "random": "Random",
+    "plugin": "Plug-in (maximum likelihood)",
+    "prior": "Prior predictive",
+}
+
+_BANDIT: dict[str, Callable[..., BaseAgent]] = {
+    "thompson": ThompsonAgent.for_env,
+    "ucb1": UCB1Agent.for_env,
+    "greedy": GreedyAgent.for_env,
+    "random": RandomAgent.for_env,
+}
+_PREDICTION: dict[str, Callable[..., BaseAgent]] = {
+    "plugin": PluginPredictorAgent.for_env,
+    "prior": PriorPredictorAgent.for_env,
+}
+
+
+def baselines_for(kind: TaskKind) -> tuple[str, ...]:
+    """The baseline SPECs of a task kind (``bandit`` or ``prediction``), in table order."""
+    return BANDIT_BASELINES if kind == "bandit" else PREDICTION_BASELINES
+
+
+def is_baseline(spec: str) -> bool:
+    """Whether ``spec`` names a baseline (of either kind)."""
+    name, _, arg = spec.lower().partition(":")
+    return name == "gittins" or (
+        not arg and (name == "bayes" or name in _BANDIT or name in _PREDICTION)
+    )
+
+
+def make_baseline(
+    spec: str, task: MetaTask, *, seed: int | None = 0, argument: str = "spec"
+) -> BaseAgent:
+    """The baseline agent named by ``spec`` for ``task``; errors name ``argument``."""
+    name, _, arg = spec.lower().partition(":")
+    kind_names = ", ".join(baselines_for(task.kind))
+    if name == "bayes" and not arg:
+        return bayes_agent(task, seed=seed)
+    if not is_baseline(spec):
+        raise invalid(argument, spec, f"a baseline ({kind_names})")
+    if not task.is_bandit and (name == "gittins" or name in _BANDIT):
+        raise invalid(argument, spec, f"a baseline for prediction tasks: {kind_names}")
+    if task.is_bandit and name in _PREDICTION:
+        raise invalid(argument, spec, f"a baseline for bandits: {kind_names}")
+    if name == "gittins":
+        try:
+            gamma = float(arg) if arg else 0.9
+        except ValueError:
+            raise invalid(argument, spec, "gittins:GAMMA with GAMMA in (0, 1)") from None
+        return GittinsAgent.for_env(task, gamma=gamma, seed=seed)
+    return {**_BANDIT, **_PREDICTION}[name](task, seed=seed)
