@@ -25,23 +25,23 @@ import numpy as np
 
 from bayes_meta_envs.baselines.bayes_optimal import BayesOptimalAgent
 from bayes_meta_envs.baselines.classic import ThompsonAgent
-from bayes_meta_envs.envs import unwrap_meta_env
 from bayes_meta_envs.scoring import score
+from bayes_meta_envs.task import task_of
 
 ENV = "MetaBandit-v0"
 
 
 def _reference_rollout(agent: Any, episodes: int, batch: int = 10_000) -> float:
     """The agent alone on the vector env: what any evaluation must at least do."""
-    base = unwrap_meta_env(ENV)
-    env = base.make_vector(batch)
+    task = task_of(ENV)
+    env = task.make_vector(batch)
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     done = 0
     obs, _ = env.reset(seed=0)
     while done < episodes:
         s = agent.initial_state(batch)
-        for _ in range(base.horizon):
+        for _ in range(task.horizon):
             s = agent.update(s, obs)
             probs = agent.output(s)
             c = np.cumsum(probs, axis=1)

@@ -1,14 +1,42 @@
 """Scoring: run any agent beside the exact Bayes-optimal agent and compare them.
 
-* :func:`score` -> :class:`ScoreReport` (:mod:`bayes_meta_envs.scoring.score`);
-* :class:`Traces` (:mod:`bayes_meta_envs.scoring.traces`): per-step records, saved as ``.npz``;
-* the ``bayes-meta score`` and ``bayes-meta baselines`` commands
-  (:mod:`bayes_meta_envs.scoring.cli`).
+* :func:`score` -> :class:`ScoreReport` (:mod:`~bayes_meta_envs.scoring.score`, the metrics;
+  :mod:`~bayes_meta_envs.scoring.report`, the report and its JSON);
+* :class:`~bayes_meta_envs.scoring.guard.Guard`: the checked agent, whose every call is validated
+  (a misbehaving agent raises a ``ScoringError`` naming the episode and step);
+* :class:`Traces` (:mod:`~bayes_meta_envs.scoring.traces`): per-step records, saved as ``.npz``;
+* :func:`make_scoreboard` and :func:`scoreboard_markdown`
+  (:mod:`~bayes_meta_envs.scoring.scoreboard`): every baseline on every registered environment;
+* :func:`comparison_table` (:mod:`~bayes_meta_envs.scoring.tables`): reports side by side.
+
+The runs themselves are :func:`bayes_meta_envs.rollout.paired_rollout`'s; :class:`Estimate` and
+:class:`Curve` are re-exported from :mod:`bayes_meta_envs.rollout`.
 """
 
 from __future__ import annotations
 
-from bayes_meta_envs.scoring.score import Curve, Estimate, ScoreReport, score
+from bayes_meta_envs.rollout import Curve, Estimate
+from bayes_meta_envs.scoring.report import ScoreReport
+from bayes_meta_envs.scoring.score import score
+from bayes_meta_envs.scoring.scoreboard import (
+    SCOREBOARD_KIND,
+    SCOREBOARD_SCHEMA_VERSION,
+    make_scoreboard,
+    scoreboard_markdown,
+)
+from bayes_meta_envs.scoring.tables import comparison_table
 from bayes_meta_envs.scoring.traces import Traces, load_traces
 
-__all__ = ["Curve", "Estimate", "ScoreReport", "Traces", "load_traces", "score"]
+__all__ = [
+    "SCOREBOARD_KIND",
+    "SCOREBOARD_SCHEMA_VERSION",
+    "Curve",
+    "Estimate",
+    "ScoreReport",
+    "Traces",
+    "comparison_table",
+    "load_traces",
+    "make_scoreboard",
+    "score",
+    "scoreboard_markdown",
+]

@@ -23,11 +23,14 @@ field                   shape                 meaning
 ======================  ====================  ===================================================
 
 plus ``metadata`` (a JSON-serialisable dict: agent, env id and configuration, seed, ...).
+:meth:`Traces.from_recorded` builds one from the arrays a
+:func:`~bayes_meta_envs.rollout.paired_rollout` kept (``PairedRollout.recorded``).
 
 Memory: about ``H * (4 obs_dim + 16 + 8 O + itemsize * D + 8 Db + 8 O_b)`` bytes per episode:
 2.8 kB for the Bayes-optimal agent on the default MetaBandit-v0 (280 MB for 100,000 episodes);
 an LSTM with 2 x 64 state floats (float32) adds about 10 kB per episode. ``score`` therefore lets
-you record only the first ``n`` episodes (``record_traces=n``).
+you record only the first ``n`` episodes (``record_traces=n``; the ``bayes-meta score`` command
+records the first :data:`DEFAULT_TRACE_EPISODES`).
 
 File format (``save``/``load``): a compressed ``.npz`` holding the arrays above plus three entries:
 ``kind`` (the string ``"bayes_meta_envs.traces"``), ``schema_version`` (an int) and
@@ -41,6 +44,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,10 +54,12 @@ import numpy as np
 from bayes_meta_envs._io import atomic_write
 from bayes_meta_envs.errors import TraceSchemaError
 
-__all__ = ["TRACE_KIND", "TRACE_SCHEMA_VERSION", "Traces", "load_traces"]
+__all__ = ["DEFAULT_TRACE_EPISODES", "TRACE_KIND", "TRACE_SCHEMA_VERSION", "Traces", "load_traces"]
 
 TRACE_KIND = "bayes_meta_envs.traces"
 TRACE_SCHEMA_VERSION = 1
+#: How many episodes the ``bayes-meta score --traces`` command records by default.
+DEFAULT_TRACE_EPISODES = 10_000
 
 ARRAY_FIELDS: tuple[str, ...] = (
     "episode",
@@ -145,6 +151,15 @@ class Traces:
             f"Traces(episodes={self.n_episodes}, horizon={self.horizon}, "
             f"agent={self.metadata.get('agent')!r}, env={self.metadata.get('env_id')!r})"
         )
+
+    @classmethod
+    def from_recorded(
+        cls, recorded: Mapping[str, np.ndarray], metadata: dict[str, Any]
+    ) -> Traces | None:
+        """The traces of a rollout's ``recorded`` arrays (``None`` when it recorded nothing)."""
+        if not recorded:
+            return None
+        return cls(**{n: recorded[n] for n in ARRAY_FIELDS}, metadata=metadata)
 
     @classmethod
     def concatenate(cls, parts: list[Traces], metadata: dict[str, Any]) -> Traces:

@@ -9,8 +9,8 @@ import pytest
 from scipy import special
 
 from bayes_meta_envs.baselines.bayes_optimal import BayesOptimalAgent
+from bayes_meta_envs.baselines.predictors import PluginPredictorAgent, PriorPredictorAgent
 from bayes_meta_envs.scoring import score
-from bayes_meta_envs.scoring.predictors import PluginPredictorAgent, PriorPredictorAgent
 
 IDS = [
     "MetaPredictBernoulli-v0",

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from bayes_meta_envs.baselines.bayes_optimal import bayes_optimal_value
+from bayes_meta_envs.baselines.registry import baselines_for
 from bayes_meta_envs.envs import ENV_SPECS
 from bayes_meta_envs.scoring import ScoreReport
-from bayes_meta_envs.scoring.cli import (
+from bayes_meta_envs.scoring.scoreboard import (
     SCOREBOARD_KIND,
     SCOREBOARD_SCHEMA_VERSION,
-    baselines_for,
     make_scoreboard,
 )
 

@@ -12,8 +12,10 @@ import pytest
 from bayes_meta_envs.baselines.bayes_optimal import BayesOptimalAgent
 from bayes_meta_envs.baselines.classic import ThompsonAgent
 from bayes_meta_envs.errors import TraceSchemaError
+from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.scoring import Traces, load_traces, score
 from bayes_meta_envs.scoring.traces import TRACE_SCHEMA_VERSION
+from bayes_meta_envs.task import task_of
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +158,13 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path, bandit_traces: Traces)
 def test_metadata_is_json(bandit_traces: Traces) -> None:
     assert json.loads(json.dumps(bandit_traces.metadata)) == bandit_traces.metadata
     assert bandit_traces.nbytes > 0 and "Traces(episodes=120" in repr(bandit_traces)
+
+
+def test_traces_are_built_from_the_rollout_recording() -> None:
+    agent = ThompsonAgent.for_env("MetaBandit-v0")
+    run = paired_rollout(agent, task_of("MetaBandit-v0"), episodes=30, seed=0, record=12)
+    tr = Traces.from_recorded(run.recorded, {"agent": "t"})
+    assert tr is not None and tr.n_episodes == 12 and tr.metadata == {"agent": "t"}
+    np.testing.assert_array_equal(tr.reward.sum(axis=1), run.per_episode["return"][:12])
+    assert Traces.from_recorded({}, {}) is None
+    assert score(agent, "MetaBandit-v0", episodes=5, seed=0).traces is None

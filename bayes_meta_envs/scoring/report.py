@@ -1,0 +1,315 @@
+"""The result of :func:`~bayes_meta_envs.scoring.score.score`: :class:`ScoreReport`.
+
+A report holds, for one agent on one task, every metric as an
+:class:`~bayes_meta_envs.rollout.Estimate` (a mean over episodes with the half-width of its 95%
+confidence interval), the per-step :class:`~bayes_meta_envs.rollout.Curve` s, the exact reference
+values and what produced it (task configuration, episodes, seed, package version). The metrics are
+defined in :mod:`bayes_meta_envs.scoring.score`.
+
+``to_json`` / ``from_json`` write and read it back to an equal report; non-finite numbers (an
+infinite KL) are written as the strings ``'inf'``, ``'-inf'``, ``'nan'``, since JSON has no such
+numbers. The JSON carries ``kind`` (:data:`REPORT_KIND`) and ``schema_version``
+(:data:`SCORE_SCHEMA_VERSION`); a newer schema is refused with a message that says to upgrade.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bayes_meta_envs.errors import InvalidArgumentError, invalid
+from bayes_meta_envs.protocol import BaseAgent
+from bayes_meta_envs.rollout import Curve, Estimate
+from bayes_meta_envs.scoring.traces import Traces
+
+__all__ = [
+    "BANDIT_METRICS",
+    "METRIC_LABELS",
+    "PREDICTION_METRICS",
+    "REPORT_KIND",
+    "SCORE_SCHEMA_VERSION",
+    "Curve",
+    "Estimate",
+    "ScoreReport",
+    "agent_display_name",
+]
+
+REPORT_KIND = "bayes_meta_envs.score_report"
+SCORE_SCHEMA_VERSION = 1
+
+# metric name -> (label in summary(), unit)
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "return": ("mean return", "per episode"),
+    "bayes_return": ("Bayes-optimal return", "per episode"),
+    "regret": ("pseudo-regret", "per episode"),
+    "bayes_regret": ("Bayes-optimal pseudo-regret", "per episode"),
+    "bayes_gap": ("Bayes gap (regret - Bayes)", "per episode"),
+    "normalised_score": ("normalised score", "random 0, Bayes 1"),
+    "kl": ("KL(Bayes || agent)", "per step"),
+    "agreement": ("agreement with Bayes", "per step"),
+    "log_loss": ("log-loss", "per step"),
+    "bayes_log_loss": ("Bayes-optimal log-loss", "per step"),
+    "excess_log_loss": ("excess log-loss over Bayes", "per step"),
+}
+#: The metrics of a bandit report, in their order.
+BANDIT_METRICS = (
+    "return",
+    "bayes_return",
+    "regret",
+    "bayes_regret",
+    "bayes_gap",
+    "normalised_score",
+    "kl",
+    "agreement",
+)
+#: The metrics of a prediction report, in their order.
+PREDICTION_METRICS = (
+    "return",
+    "log_loss",
+    "bayes_log_loss",
+    "excess_log_loss",
+    "normalised_score",
+    "kl",
+)
+
+
+def agent_display_name(agent: Any) -> str:
+    """The name a report shows for ``agent``: ``repr`` of the package's agents, else its name."""
+    if isinstance(agent, BaseAgent):
+        return repr(agent)
+    name = getattr(agent, "name", None)
+    if isinstance(name, str):
+        return name
+    return str(getattr(agent, "__name__", type(agent).__name__))
+
+
+# ----------------------------------------------------------------------------------------------
+# JSON helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def _fmt(v: float, width: int) -> str:
+    """Fixed-point with 4 decimals, without the sign of a rounded-away negative zero."""
+    return f"{round(v, 4) + 0.0:>{width}.4f}" if math.isfinite(v) else f"{v!r:>{width}}"
+
+
+def _json_float(v: float) -> float | str:
+    return v if math.isfinite(v) else repr(v)  # 'inf', '-inf', 'nan': JSON has no such numbers
+
+
+def _from_json_float(v: Any) -> float:
+    if isinstance(v, str):
+        if v not in ("inf", "-inf", "nan"):
+            raise InvalidArgumentError(f"text must hold numbers or 'inf'/'-inf'/'nan', got {v!r}")
+        return float(v)
+    return float(v)
+
+
+def _estimate_to_json(e: Estimate | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {"mean": _json_float(e.mean), "ci95": _json_float(e.ci95), "n": e.n}
+
+
+def _curve_to_json(c: Curve | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "mean": [_json_float(v) for v in c.mean],
+        "ci95": [_json_float(v) for v in c.ci95],
+        "n": c.n,
+    }
+
+
+def _estimate_from_json(d: Any) -> Estimate | None:
+    if d is None:
+        return None
+    return Estimate(_from_json_float(d["mean"]), _from_json_float(d["ci95"]), int(d["n"]))
+
+
+def _curve_from_json(d: Any) -> Curve | None:
+    if d is None:
+        return None
+    return Curve(
+        tuple(_from_json_float(v) for v in d["mean"]),
+        tuple(_from_json_float(v) for v in d["ci95"]),
+        int(d["n"]),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# the report
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """The result of :func:`~bayes_meta_envs.scoring.score.score`; see
+    :mod:`bayes_meta_envs.scoring.score` for the metrics.
+
+    Attributes:
+        agent: the agent's name. env_id, env_kwargs: the environment and the kwargs given.
+        env_kind: ``"bandit"`` or ``"prediction"``. env_config: the environment's configuration
+            (arms and prior, or family hyperparameters; horizon; include_time).
+        episodes, seed: the run. horizon: steps per episode.
+        probabilities: whether the agent gave probabilities (False for bandit callables).
+        metrics: name -> :class:`Estimate`, or ``None`` when unavailable for this agent.
+        curves: name -> :class:`Curve` (per step), or ``None`` when unavailable.
+        references: exact reference values (bandits: ``bayes_value``, ``random_return``).
+        package_version: the bayes-meta-envs version that produced the report.
+        traces: the :class:`~bayes_meta_envs.scoring.traces.Traces` when recorded (not part of
+            the JSON, nor of ``==``).
+    """
+
+    agent: str
+    env_id: str
+    env_kind: str
+    env_kwargs: dict[str, Any]
+    env_config: dict[str, Any]
+    episodes: int
+    seed: int
+    horizon: int
+    probabilities: bool
+    metrics: dict[str, Estimate | None]
+    curves: dict[str, Curve | None]
+    references: dict[str, float]
+    package_version: str
+    schema_version: int = SCORE_SCHEMA_VERSION
+    traces: Traces | None = field(default=None, compare=False, repr=False)
+
+    # --- convenient accessors ---
+    def metric(self, name: str) -> Estimate | None:
+        """The estimate called ``name`` (``None`` when unavailable); raises for unknown names."""
+        if name not in self.metrics:
+            raise invalid("name", name, f"one of {sorted(self.metrics)}")
+        return self.metrics[name]
+
+    @property
+    def mean_return(self) -> Estimate:
+        est = self.metrics["return"]
+        if est is None:  # always computed
+            raise InvalidArgumentError(f"report of {self.agent!r} has no 'return' metric")
+        return est
+
+    @property
+    def bayes_gap(self) -> Estimate | None:
+        return self.metrics.get("bayes_gap")
+
+    @property
+    def regret(self) -> Estimate | None:
+        return self.metrics.get("regret")
+
+    @property
+    def normalised_score(self) -> Estimate | None:
+        return self.metrics.get("normalised_score")
+
+    @property
+    def kl(self) -> Estimate | None:
+        return self.metrics.get("kl")
+
+    @property
+    def agreement(self) -> Estimate | None:
+        return self.metrics.get("agreement")
+
+    @property
+    def excess_log_loss(self) -> Estimate | None:
+        return self.metrics.get("excess_log_loss")
+
+    # --- text ---
+    def summary(self) -> str:
+        """A fixed-width table of every metric with its 95% confidence interval."""
+        kwargs = ", ".join(f"{k}={v!r}" for k, v in self.env_config.items())
+        lines = [
+            f"{self.agent} on {self.env_id} ({kwargs})",
+            f"{self.episodes} episodes of {self.horizon} steps, seed {self.seed}, "
+            f"bayes-meta-envs {self.package_version}",
+            "",
+            f"{'metric':<30} {'mean':>12} {'95% CI ±':>10}  unit",
+            f"{'-' * 30} {'-' * 12} {'-' * 10}  {'-' * 18}",
+        ]
+        for name, est in self.metrics.items():
+            label, unit = METRIC_LABELS.get(name, (name, ""))
+            if name == "normalised_score" and self.env_kind == "prediction":
+                unit = "prior predictive 0, Bayes 1"
+            if est is None:
+                lines.append(f"{label:<30} {'n/a':>12} {'':>10}  (needs probabilities)")
+            else:
+                lines.append(f"{label:<30} {_fmt(est.mean, 12)} {_fmt(est.ci95, 10)}  {unit}")
+        if self.references:
+            refs = ", ".join(f"{k} = {v:.4f}" for k, v in self.references.items())
+            lines += ["", f"exact references: {refs}"]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    # --- JSON ---
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (non-finite floats as the strings ``'inf'``, ``'-inf'``, ``'nan'``)."""
+        return {
+            "kind": REPORT_KIND,
+            "schema_version": self.schema_version,
+            "agent": self.agent,
+            "env_id": self.env_id,
+            "env_kind": self.env_kind,
+            "env_kwargs": self.env_kwargs,
+            "env_config": self.env_config,
+            "episodes": self.episodes,
+            "seed": self.seed,
+            "horizon": self.horizon,
+            "probabilities": self.probabilities,
+            "package_version": self.package_version,
+            "references": {k: _json_float(v) for k, v in self.references.items()},
+            "metrics": {k: _estimate_to_json(v) for k, v in self.metrics.items()},
+            "curves": {k: _curve_to_json(v) for k, v in self.curves.items()},
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text; :meth:`from_json` reads it back to an equal report."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ScoreReport:
+        """Inverse of :meth:`to_dict`; raises :class:`InvalidArgumentError` for other data."""
+        if not isinstance(data, Mapping) or data.get("kind") != REPORT_KIND:
+            raise InvalidArgumentError(
+                f"data must be a score report with kind {REPORT_KIND!r}, got kind "
+                f"{data.get('kind') if isinstance(data, Mapping) else type(data).__name__!r}"
+            )
+        version = data.get("schema_version")
+        if not isinstance(version, int) or not 1 <= version <= SCORE_SCHEMA_VERSION:
+            raise InvalidArgumentError(
+                f"data must be a score report with schema_version <= {SCORE_SCHEMA_VERSION}, "
+                f"got {version!r} (upgrade bayes-meta-envs to read newer reports)"
+            )
+        try:
+            return cls(
+                agent=str(data["agent"]),
+                env_id=str(data["env_id"]),
+                env_kind=str(data["env_kind"]),
+                env_kwargs=dict(data["env_kwargs"]),
+                env_config=dict(data["env_config"]),
+                episodes=int(data["episodes"]),
+                seed=int(data["seed"]),
+                horizon=int(data["horizon"]),
+                probabilities=bool(data["probabilities"]),
+                metrics={k: _estimate_from_json(v) for k, v in data["metrics"].items()},
+                curves={k: _curve_from_json(v) for k, v in data["curves"].items()},
+                references={k: _from_json_float(v) for k, v in data["references"].items()},
+                package_version=str(data["package_version"]),
+                schema_version=version,
+            )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise InvalidArgumentError(f"data is not a valid score report: {exc!r}") from exc
+
+    @classmethod
+    def from_json(cls, text: str) -> ScoreReport:
+        """Read a report written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgumentError(f"text must be score-report JSON: {exc}") from exc
+        return cls.from_dict(data)
