@@ -1,26 +1,73 @@
-"""Agents: the Agent protocol, adapters for third-party agents, and the meta-learners.
+"""Agents: adapters for third-party agents, agents by name, saved agents, and the meta-learners.
 
-The torch-based meta-learners (:mod:`bayes_meta_envs.agents.lstm`,
-:mod:`bayes_meta_envs.agents.recurrent_ppo`) are imported only when used.
+The Agent protocol itself is :mod:`bayes_meta_envs.protocol` (re-exported here). The meta-learners
+need torch (the ``train`` extra): :mod:`bayes_meta_envs.agents.lstm` (the fast LSTM trainer) and
+:mod:`bayes_meta_envs.agents.recurrent_ppo` (the sb3-contrib recipe) are imported when one of
+their names is first used, so ``import bayes_meta_envs.agents`` stays light.
 """
 
 from __future__ import annotations
 
-from bayes_meta_envs.agents.adapters import from_callable, from_sb3
-from bayes_meta_envs.agents.base import Agent, BanditBeliefAgent, BaseAgent, tie_split
-from bayes_meta_envs.agents.lstm import LSTMAgent, LSTMConfig, LSTMTrainer, train_lstm
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bayes_meta_envs.agents.adapters import (
+    CallableAgent,
+    SB3Agent,
+    as_agent,
+    from_callable,
+    from_sb3,
+)
+from bayes_meta_envs.agents.resolve import resolve_agent
 from bayes_meta_envs.agents.zoo import load
+from bayes_meta_envs.baselines.belief import BanditBeliefAgent
+from bayes_meta_envs.errors import MissingDependencyError
+from bayes_meta_envs.protocol import Agent, BaseAgent, tie_split
+
+if TYPE_CHECKING:
+    from bayes_meta_envs.agents import lstm, recurrent_ppo
+    from bayes_meta_envs.agents.lstm import (
+        LSTMAgent,
+        LSTMConfig,
+        LSTMTrainer,
+        TrainResult,
+        train_lstm,
+    )
 
 __all__ = [
     "Agent",
     "BanditBeliefAgent",
     "BaseAgent",
+    "CallableAgent",
     "LSTMAgent",
     "LSTMConfig",
     "LSTMTrainer",
+    "SB3Agent",
+    "TrainResult",
+    "as_agent",
     "from_callable",
     "from_sb3",
     "load",
+    "lstm",
+    "recurrent_ppo",
+    "resolve_agent",
     "tie_split",
     "train_lstm",
 ]
+
+_SUBPACKAGES = {"lstm", "recurrent_ppo"}
+_LSTM_NAMES = {"LSTMAgent", "LSTMConfig", "LSTMTrainer", "TrainResult", "train_lstm"}
+
+
+def __getattr__(name: str) -> Any:
+    """Reach the torch-backed meta-learners on first use (PEP 562)."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LSTM_NAMES:
+        try:
+            return getattr(importlib.import_module(f"{__name__}.lstm"), name)
+        except ImportError as exc:  # torch or safetensors missing
+            raise MissingDependencyError(
+                f"{name} needs the 'train' extra: pip install 'bayes-meta-envs[train]' ({exc})"
+            ) from exc
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Adapters that turn third-party agents into :class:`~bayes_meta_envs.agents.base.Agent` s.
+"""Adapters that turn third-party agents into :class:`~bayes_meta_envs.protocol.Agent` s.
 
 * :func:`from_sb3` wraps a stable-baselines3 model (``PPO``, ``A2C``, sb3-contrib
   ``RecurrentPPO``, or any model whose policy has ``get_distribution``). Its output is read from
@@ -25,9 +25,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 
-from bayes_meta_envs.agents.base import AgentKind, BaseAgent
 from bayes_meta_envs.errors import invalid, require, wrong_type
+from bayes_meta_envs.protocol import AgentKind, BaseAgent
 
 __all__ = ["CallableAgent", "SB3Agent", "as_agent", "from_callable", "from_sb3", "is_sb3_model"]
 
@@ -146,8 +147,6 @@ class SB3Agent(BaseAgent):
         super().__init__(seed=None)
         if not is_sb3_model(model):
             raise wrong_type("model", model, "a stable-baselines3 model (PPO, A2C, RecurrentPPO)")
-        from gymnasium import spaces
-
         self.torch = require("torch", "train")
         self.model = model
         self.policy = model.policy

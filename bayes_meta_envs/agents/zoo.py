@@ -1,47 +1,30 @@
-"""Loading the agents zoo: ``load(path)`` for any saved agent folder.
+"""Loading saved agents: ``load(path)`` for any run folder or zoo entry.
 
-A zoo folder (``agents/NAME/`` in the repository, or any run folder written by ``bayes-meta
-train``) holds a ``config.json`` whose ``"algo"`` field says which recipe wrote it:
+A run folder (``agents/NAME/`` in the repository, or any folder written by ``bayes-meta train``)
+holds a ``config.json`` whose ``"algo"`` field says which recipe wrote it
+(:mod:`bayes_meta_envs.agents.run_folder`):
 
 * ``"lstm"``: :class:`bayes_meta_envs.agents.lstm.LSTMAgent` (``config.json`` +
   ``model.safetensors``);
 * ``"recurrent-ppo"``: :func:`bayes_meta_envs.agents.recurrent_ppo.load_agent` (an SB3
   RecurrentPPO model wrapped into the Agent protocol).
 
-Nothing is unpickled: weights are safetensors, configs JSON.
+Nothing is unpickled: weights are safetensors, configs JSON. Both recipes need the ``train``
+extra (torch), imported only when an agent is loaded.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
+from bayes_meta_envs.agents.run_folder import KNOWN_ALGOS, read_algo
 from bayes_meta_envs.errors import CheckpointError
 
 __all__ = ["ZOO_ALGOS", "load", "read_algo", "zoo_folders"]
 
-ZOO_ALGOS = ("lstm", "recurrent-ppo")
-
-
-def read_algo(path: str | os.PathLike[str]) -> str:
-    """The ``"algo"`` field of ``path/config.json``; raises :class:`CheckpointError` when the
-    folder, the file or the field is missing or unreadable."""
-    p = Path(path)
-    if not p.is_dir():
-        raise CheckpointError(f"agent folder {str(p)!r} does not exist or is not a folder")
-    cfg = p / "config.json"
-    if not cfg.is_file():
-        raise CheckpointError(f"agent folder {str(p)!r} has no config.json")
-    try:
-        data = json.loads(cfg.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{str(cfg)!r} is not valid JSON: {exc}") from None
-    algo = data.get("algo") if isinstance(data, dict) else None
-    if algo not in ZOO_ALGOS:
-        raise CheckpointError(f"{str(cfg)!r} has algo={algo!r}; expected one of {list(ZOO_ALGOS)}")
-    return str(algo)
+ZOO_ALGOS = KNOWN_ALGOS
 
 
 def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
@@ -56,10 +39,10 @@ def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
     """
     algo = read_algo(path)
     if algo == "lstm":
-        from bayes_meta_envs.agents.lstm import LSTMAgent
+        from bayes_meta_envs.agents.lstm.agent import LSTMAgent  # torch: the `train` extra
 
         return LSTMAgent.load(path, seed=seed)
-    from bayes_meta_envs.agents.recurrent_ppo import load_agent
+    from bayes_meta_envs.agents.recurrent_ppo.io import load_agent  # torch and sb3-contrib
 
     return load_agent(Path(path))
 

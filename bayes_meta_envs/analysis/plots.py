@@ -48,7 +48,7 @@ def plot_training_curve(
     history: Sequence[Mapping[str, float]],
     path: str | os.PathLike[str],
     *,
-    metric: str = "eval_bayes_gap",
+    metric: str = "bayes_gap",
     references: Mapping[str, float] | None = None,
     target: float | None = None,
     title: str | None = None,
@@ -56,7 +56,7 @@ def plot_training_curve(
     """Plot ``metric`` of each evaluation record in ``history`` against ``env_steps``.
 
     ``history`` is what :class:`~bayes_meta_envs.agents.lstm.LSTMTrainer` records
-    (``history.json``); a ``metric + "_se"`` field, when present, is drawn as a 95% band.
+    (``history.json``); a ``metric + "_ci95"`` field, when present, is drawn as a 95% band.
     ``references`` are horizontal lines (label -> value); ``target`` a dashed line.
     """
     rows = [r for r in history if metric in r]
@@ -67,18 +67,18 @@ def plot_training_curve(
     y = np.array([r[metric] for r in rows], float)
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     ax.plot(x, y, marker="o", ms=3, label="meta-learner (fixed eval batch)")
-    se_key = metric + "_se"
-    if all(se_key in r for r in rows):
-        se = np.array([r[se_key] for r in rows], float)
-        ax.fill_between(x, y - 1.96 * se, y + 1.96 * se, alpha=0.25)
+    ci_key = metric + "_ci95"
+    if all(ci_key in r for r in rows):
+        ci = np.array([r[ci_key] for r in rows], float)
+        ax.fill_between(x, y - ci, y + ci, alpha=0.25)
     for i, (label, value) in enumerate((references or {}).items()):
         ax.axhline(value, color=f"C{i + 1}", lw=1, label=label)
     if target is not None:
         ax.axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}")
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlabel("environment steps")
-    ax.set_ylabel(metric.removeprefix("eval_").replace("_", " "))
-    ax.set_title(title or f"{metric.removeprefix('eval_').replace('_', ' ')} over training")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_title(title or f"{metric.replace('_', ' ')} over training")
     finite = y[np.isfinite(y)]
     if finite.size and finite.max() > 0:
         top = max(float(np.percentile(finite, 90)), *(references or {}).values(), target or 0.0)

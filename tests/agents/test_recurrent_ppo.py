@@ -17,6 +17,7 @@ safetensors_torch = pytest.importorskip("safetensors.torch")
 import gymnasium as gym  # noqa: E402
 
 from bayes_meta_envs.agents import recurrent_ppo as rp  # noqa: E402
+from bayes_meta_envs.agents.recurrent_ppo.policy import build_model  # noqa: E402
 from bayes_meta_envs.errors import (  # noqa: E402
     CheckpointError,
     InvalidArgumentError,
@@ -162,7 +163,7 @@ def test_train_writes_folder_and_reloads_identically(trained: Path) -> None:
     shared = {k for k in params if k.startswith(("pi_features", "vf_features"))}
     assert set(params) - shared <= set(saved) | shared
     # training moved the weights away from a fresh initialisation
-    fresh = rp._build_model(TINY, rp.make_sb3_vec_env("MetaBandit-v0", None, 1, 0))
+    fresh = build_model(TINY, rp.make_sb3_vec_env("MetaBandit-v0", None, 1, 0))
     moved = [
         not torch.equal(fresh.policy.state_dict()[k], v)
         for k, v in saved.items()
@@ -176,6 +177,7 @@ def test_loaded_model_predicts(trained: Path) -> None:
     obs = np.zeros((4, 3), dtype=np.float32)
     actions, state = model.predict(obs, state=None, episode_start=np.ones(4, dtype=bool))
     assert actions.shape == (4,) and set(actions.tolist()) <= {0, 1}
+    assert state is not None
     assert state[0].shape == (1, 4, TINY.lstm_hidden_size)
 
 
@@ -240,7 +242,7 @@ def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
         rp.train("MetaBandit-v0", budget_minutes=0.0, out_dir=tmp_path)
     with pytest.raises(InvalidArgumentTypeError, match="config must be a RecurrentPPOConfig"):
         rp.train("MetaBandit-v0", config={"n_envs": 2}, out_dir=tmp_path)  # type: ignore[arg-type]
-    with pytest.raises(CheckpointError, match=r"config\.json is missing"):
+    with pytest.raises(CheckpointError, match=r"has no config\.json"):
         rp.train("MetaBandit-v0", out_dir=tmp_path, resume=True)
 
 
@@ -257,24 +259,24 @@ def _copy(trained: Path, tmp_path: Path) -> Path:
 
 
 def test_load_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="is not a directory"):
+    with pytest.raises(CheckpointError, match="does not exist or is not a folder"):
         rp.load_model(tmp_path / "nothing")
 
 
 def test_load_missing_files(trained: Path, tmp_path: Path) -> None:
     folder = _copy(trained, tmp_path)
     (folder / "model.safetensors").unlink()
-    with pytest.raises(CheckpointError, match=r"model\.safetensors is missing"):
+    with pytest.raises(CheckpointError, match=r"model\.safetensors' is missing"):
         rp.load_model(folder)
     (folder / "config.json").unlink()
-    with pytest.raises(CheckpointError, match=r"config\.json is missing"):
+    with pytest.raises(CheckpointError, match=r"has no config\.json"):
         rp.load_agent(folder)
 
 
 def test_load_corrupt_files(trained: Path, tmp_path: Path) -> None:
     folder = _copy(trained, tmp_path)
     (folder / "model.safetensors").write_bytes(b"\x00garbage" * 10)
-    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+    with pytest.raises(CheckpointError, match="is corrupt or unreadable"):
         rp.load_model(folder)
     (folder / "config.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="is not valid JSON"):
@@ -285,7 +287,7 @@ def test_load_wrong_algo_or_shapes(trained: Path, tmp_path: Path) -> None:
     folder = _copy(trained, tmp_path)
     meta = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**meta, "algo": "lstm"}))
-    with pytest.raises(CheckpointError, match="has algo 'lstm', expected 'recurrent-ppo'"):
+    with pytest.raises(CheckpointError, match="has algo='lstm'; expected 'recurrent-ppo'"):
         rp.load_model(folder)
     meta["config"]["lstm_hidden_size"] = 16
     (folder / "config.json").write_text(json.dumps(meta))
@@ -298,9 +300,43 @@ def test_load_wrong_algo_or_shapes(trained: Path, tmp_path: Path) -> None:
 
 
 def test_import_is_lazy() -> None:
+    """Importing the sub-package and reading RecurrentPPOConfig imports neither torch nor SB3."""
     code = (
-        "import sys, bayes_meta_envs, bayes_meta_envs.agents.recurrent_ppo\n"
+        "import sys, bayes_meta_envs, bayes_meta_envs.agents.recurrent_ppo as rp\n"
+        "rp.RecurrentPPOConfig(n_envs=2).to_json()\n"
+        "assert rp.ALGO == 'recurrent-ppo' and 'train' in rp.__all__\n"
         "bad = [m for m in ('torch', 'stable_baselines3', 'sb3_contrib') if m in sys.modules]\n"
         "assert not bad, bad\n"
+        "assert callable(rp.train) and 'torch' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_lazy_names_stay_functions() -> None:
+    """``rp.train`` is the function even once the ``training`` module has been imported."""
+    import importlib
+
+    importlib.import_module("bayes_meta_envs.agents.recurrent_ppo.training")
+    importlib.import_module("bayes_meta_envs.agents.recurrent_ppo.io")
+    assert callable(rp.train) and rp.train.__name__ == "train"
+    assert rp.load_agent.__module__ == "bayes_meta_envs.agents.recurrent_ppo.io"
+    assert issubclass(rp.NativeVecEnv, __import__("stable_baselines3").common.vec_env.VecEnv)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        rp.nothing  # noqa: B018
+
+
+def test_missing_dependency_names_the_extra() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['sb3_contrib'] = None\n"
+        "import bayes_meta_envs.agents.recurrent_ppo as rp\n"
+        "from bayes_meta_envs.errors import MissingDependencyError\n"
+        "rp.RecurrentPPOConfig()\n"
+        "try:\n"
+        "    rp.load_agent\n"
+        "except MissingDependencyError as exc:\n"
+        "    assert 'train' in str(exc) and 'sb3_contrib' in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('no MissingDependencyError')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,202 @@
+"""The typed configuration of an LSTM meta-training run (torch-free).
+
+:class:`LSTMConfig` is what ``config.json`` of an LSTM run folder holds (with ``"algo": "lstm"``
+first); :data:`DEMO_CONFIG` is the recipe of ``bayes-meta demo``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs._validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_mapping,
+    check_number,
+)
+from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
+
+__all__ = ["ALGO", "DEMO_CONFIG", "REWARD_SIGNALS", "LSTMConfig"]
+
+ALGO = "lstm"
+REWARD_SIGNALS = ("regret", "expected", "sampled")
+
+# minimum of each int field
+_INTS = {
+    "hidden_size": 1,
+    "embed_size": 1,
+    "num_envs": 1,
+    "total_updates": 1,
+    "ppo_epochs": 1,
+    "ppo_minibatches": 1,
+    "eval_every": 1,
+    "eval_episodes": 1,
+    "eval_seed": 0,
+    "checkpoint_every": 1,
+    "num_threads": 1,
+    "seed": 0,
+}
+# (low, high, low_open) of each float field; the high bound is closed
+_FLOATS = {
+    "learning_rate": (0.0, float("inf"), True),
+    "lr_final_fraction": (0.0, 1.0, False),
+    "max_grad_norm": (0.0, float("inf"), True),
+    "gamma": (0.0, 1.0, False),
+    "gae_lambda": (0.0, 1.0, False),
+    "clip_range": (0.0, float("inf"), True),
+    "value_coef": (0.0, float("inf"), False),
+    "entropy_start": (0.0, float("inf"), False),
+    "entropy_end": (0.0, float("inf"), False),
+    "entropy_decay_fraction": (0.0, 1.0, True),
+}
+_BOOLS = ("symlog_inputs", "lr_decay", "tensorboard")
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """Everything that defines an LSTM meta-training run (saved as ``config.json``).
+
+    Model: ``embed_size`` (width of the linear input layer), ``hidden_size`` (LSTM units),
+    ``symlog_inputs`` (append ``sign(o) log(1 + |o|)`` to the observation: helps with unbounded
+    inputs such as waiting times).
+    Optimisation: ``num_envs`` tasks per update (one episode each), ``total_updates``, Adam with
+    ``learning_rate`` (decayed linearly to ``learning_rate * lr_final_fraction`` when
+    ``lr_decay``), gradient clipping at ``max_grad_norm``.
+    Bandits only: ``gamma``, ``gae_lambda``, ``ppo_epochs``, ``ppo_minibatches``, ``clip_range``,
+    ``value_coef``, the entropy coefficient decaying linearly from ``entropy_start`` to
+    ``entropy_end`` over the first ``entropy_decay_fraction`` of training, and
+    ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees),
+    ``"expected"`` (``p_a``) or ``"regret"`` (``p_a - max_k p_k``, the default). The last two
+    differ from the first by terms that do not depend on the action taken, so the policy gradient
+    keeps its expectation and loses variance.
+    Bookkeeping: ``eval_every`` updates on a fixed batch of ``eval_episodes`` episodes seeded with
+    ``eval_seed``; a checkpoint every ``checkpoint_every`` updates (all kept); ``num_threads`` torch
+    threads; ``budget_minutes`` stops training early (schedules then follow the elapsed fraction of
+    the budget when it runs ahead of the update count).
+    """
+
+    env_id: str = "MetaBandit-v0"
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    hidden_size: int = 32
+    embed_size: int = 32
+    symlog_inputs: bool = False
+    num_envs: int = 256
+    total_updates: int = 1000
+    learning_rate: float = 3e-3
+    lr_decay: bool = True
+    lr_final_fraction: float = 0.1
+    max_grad_norm: float = 1.0
+    seed: int = 0
+    gamma: float = 1.0
+    gae_lambda: float = 0.95
+    ppo_epochs: int = 4
+    ppo_minibatches: int = 4
+    clip_range: float = 0.2
+    value_coef: float = 0.5
+    entropy_start: float = 0.01
+    entropy_end: float = 0.0
+    entropy_decay_fraction: float = 0.8
+    reward_signal: str = "regret"
+    eval_every: int = 25
+    eval_episodes: int = 4096
+    eval_seed: int = 1_000_003
+    checkpoint_every: int = 100
+    num_threads: int = 1
+    budget_minutes: float | None = None
+    tensorboard: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise wrong_type("env_id", self.env_id, "a registered environment id")
+        self._set("env_kwargs", check_mapping("env_kwargs", self.env_kwargs, allow_none=False))
+        for name, low in _INTS.items():
+            self._set(name, check_int(name, getattr(self, name), low))
+        if self.ppo_minibatches > self.num_envs:
+            raise invalid("ppo_minibatches", self.ppo_minibatches, "at most num_envs")
+        for name, (lo, hi, low_open) in _FLOATS.items():
+            value = getattr(self, name)
+            bound = "(" if low_open else "["
+            expected = f"a number in {bound}{lo}, {hi}]"
+            check_number(name, value, lo, hi, low_open=low_open, expected=expected)
+        check_choice("reward_signal", self.reward_signal, REWARD_SIGNALS)
+        for name in _BOOLS:
+            self._set(name, check_bool(name, getattr(self, name)))
+        if self.budget_minutes is not None:
+            check_number(
+                "budget_minutes",
+                self.budget_minutes,
+                0.0,
+                low_open=True,
+                expected="None or a number of minutes > 0",
+            )
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as a JSON-serialisable dict, with ``"algo": "lstm"`` first."""
+        return {"algo": ALGO, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LSTMConfig:
+        """Build a config from a dict (unknown keys raise, naming them)."""
+        if not isinstance(data, Mapping):
+            raise wrong_type("config", data, "a JSON object")
+        d = dict(data)
+        algo = d.pop("algo", ALGO)
+        if algo != ALGO:
+            raise invalid("config['algo']", algo, f"{ALGO!r} for an LSTM config")
+        d.pop("format_version", None)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise invalid("config", unknown, f"keys among {sorted(names)} (unknown keys)")
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> LSTMConfig:
+        """Read a config file written by :meth:`save` (or by hand)."""
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InvalidArgumentError(f"config file {str(p)!r} does not exist") from None
+        except json.JSONDecodeError as exc:
+            raise InvalidArgumentError(f"config file {str(p)!r} is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the config as JSON (atomically) to the file ``path``."""
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+
+    def replace(self, **changes: Any) -> LSTMConfig:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+#: The demo's LSTM recipe (MetaBandit-v0 defaults); ``budget_minutes`` is set by the command.
+DEMO_CONFIG: dict[str, Any] = {
+    "env_id": "MetaBandit-v0",
+    "hidden_size": 32,
+    "embed_size": 32,
+    "num_envs": 256,
+    "total_updates": 100_000,
+    "learning_rate": 3e-3,
+    "lr_final_fraction": 0.1,
+    "ppo_epochs": 4,
+    "ppo_minibatches": 4,
+    "entropy_start": 0.01,
+    "entropy_end": 0.0,
+    "entropy_decay_fraction": 0.8,
+    "eval_every": 100,
+    "eval_episodes": 4096,
+    "checkpoint_every": 500,
+}
