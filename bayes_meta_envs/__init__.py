@@ -1,29 +1,23 @@
 """bayes-meta-envs: meta-RL environments with exact Bayes-optimal agents.
 
 After Mikulik et al., "Meta-trained agents implement Bayes-optimal agents" (NeurIPS 2020).
-Importing the package registers the environments with gymnasium; it imports neither torch nor
-matplotlib.
+Importing the package registers the environments with gymnasium; it imports neither torch,
+matplotlib, scikit-learn nor ray (those are reached lazily, by the modules that need them).
 """
 
 from __future__ import annotations
 
 from bayes_meta_envs import errors, families
-from bayes_meta_envs.envs import (
-    ENV_SPECS,
-    ObsLayout,
-    observation_layout,
-    register_envs,
-    unwrap_meta_env,
-)
-
-__version__ = "0.1.0"
+from bayes_meta_envs._version import __version__
+from bayes_meta_envs.envs import ENV_SPECS, ObsLayout, register_envs
+from bayes_meta_envs.scoring import ScoreReport, Traces, load_traces, score
+from bayes_meta_envs.task import MetaTask, observation_layout, task_of, unwrap_meta_env
 
 register_envs()
 
-from bayes_meta_envs.scoring import ScoreReport, Traces, load_traces, score  # noqa: E402
-
 __all__ = [
     "ENV_SPECS",
+    "MetaTask",
     "ObsLayout",
     "ScoreReport",
     "Traces",
@@ -34,5 +28,6 @@ __all__ = [
     "observation_layout",
     "register_envs",
     "score",
+    "task_of",
     "unwrap_meta_env",
 ]

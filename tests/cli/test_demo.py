@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-
-pytest.importorskip("torch")
-pytest.importorskip("matplotlib")
 
 from bayes_meta_envs.cli import main
 
 
-def test_demo_runs_end_to_end(tmp_path, capsys):
+def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("matplotlib")
     out = tmp_path / "demo"
     rc = main(
         [
@@ -30,6 +30,7 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     printed = capsys.readouterr().out
     for name in ("LSTM (meta-trained)", "Bayes-optimal", "Greedy", "Thompson", "Random"):
         assert name in printed
+    assert "final evaluation (fixed batch): " in printed and "bayes_gap=" in printed
     for f in ("scores.json", "table.txt", "bayes_gap_training.png", "bayes_action_probability.png"):
         assert (out / f).is_file(), f
     assert (out / "bayes_gap_training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -37,6 +38,15 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert any((out / "agent" / "checkpoints").iterdir())
     data = json.loads((out / "scores.json").read_text())
     assert data["run"]["episodes"] == 400
+    assert list(data["scores"]) == [
+        "LSTM (meta-trained)",
+        "Bayes-optimal",
+        "Gittins (gamma=0.9)",
+        "Thompson sampling",
+        "UCB1",
+        "Greedy (posterior mean)",
+        "Random",
+    ]
     lstm = data["scores"]["LSTM (meta-trained)"]
     bayes = data["scores"]["Bayes-optimal"]
     assert lstm["episodes"] == 400
@@ -44,7 +54,14 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert bayes["metrics"]["bayes_gap"]["mean"] == 0.0
 
 
-def test_demo_rejects_bad_episodes(tmp_path, capsys):
+def test_demo_rejects_bad_episodes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["demo", "--episodes", "0", "--out", str(tmp_path), "--no-progress"])
     assert rc == 2
     assert "--episodes must be an int >= 1, got 0" in capsys.readouterr().err
+
+
+def test_demo_rejects_a_non_positive_budget(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--budget-minutes", "0"])
+    assert exc.value.code == 2
+    assert "expected a number > 0, got '0'" in capsys.readouterr().err

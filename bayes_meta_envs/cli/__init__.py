@@ -1,0 +1,88 @@
+"""The ``bayes-meta`` command.
+
+Subcommands::
+
+    bayes-meta envs                         list the registered environments
+    bayes-meta gittins --gamma 0.9 ...      print or write a Gittins-index table
+    bayes-meta score --agent SPEC --env ID  score an agent against the Bayes-optimal agent
+    bayes-meta baselines --episodes N       regenerate the baseline scoreboard
+    bayes-meta train --algo lstm ...        meta-train an agent
+    bayes-meta demo                         the README's main job
+
+Each subcommand is one module of this package with ``configure(parser)`` (its options) and
+``run(args)`` (its work, done by library functions); :data:`SUBCOMMANDS` is the one table of them.
+The modules import only light modules at their top (torch-backed names are reached through
+:mod:`bayes_meta_envs.agents` when a command runs), so ``bayes-meta --help`` imports no torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from bayes_meta_envs.cli import baselines, demo, envs, gittins, score, train
+from bayes_meta_envs.errors import BayesMetaError
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+#: subcommand -> (module with ``configure(parser)`` and ``run(args)``, one-line help)
+SUBCOMMANDS: dict[str, tuple[ModuleType, str]] = {
+    "envs": (envs, "list the registered environments"),
+    "gittins": (gittins, "print a Gittins-index table (or write it as CSV)"),
+    "score": (score, "score an agent against the Bayes-optimal agent"),
+    "baselines": (
+        baselines,
+        "score every baseline on every registered env and write the scoreboard",
+    ),
+    "train": (train, "meta-train an LSTM or a RecurrentPPO agent"),
+    "demo": (
+        demo,
+        "meta-train an LSTM on MetaBandit-v0, score it against Bayes-optimal, write plots",
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``bayes-meta`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="bayes-meta",
+        description="Meta-RL environments with exact Bayes-optimal agents (Mikulik et al. 2020).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.configure(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bayes-meta`` console script.
+
+    Returns the exit status: 0 on success, 2 (with one line ``bayes-meta CMD: error: ...`` on
+    stderr) for a :class:`~bayes_meta_envs.errors.BayesMetaError` or a missing subcommand, 130
+    when interrupted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s"
+    )
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    module, _ = SUBCOMMANDS[args.command]
+    try:
+        return int(module.run(args) or 0)
+    except BayesMetaError as exc:
+        print(f"bayes-meta {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into a pager or `head` that closed early
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"bayes-meta {args.command}: interrupted", file=sys.stderr)
+        return 130

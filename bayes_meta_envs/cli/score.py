@@ -1,0 +1,85 @@
+"""``bayes-meta score``: score one agent against the Bayes-optimal agent.
+
+``bayes-meta score --agent SPEC --env ID --episodes N --seed S [--json OUT] [--traces OUT]``
+prints ``report.summary()``. SPEC is one of (see :mod:`bayes_meta_envs.agents.resolve`):
+
+* a baseline: ``bayes``, ``gittins:GAMMA`` (``gittins`` = ``gittins:0.9``), ``thompson``,
+  ``ucb1``, ``greedy``, ``random`` for bandits; ``bayes``, ``plugin`` (maximum-likelihood
+  plug-in) and ``prior`` (prior predictive) for prediction tasks;
+* the path of a saved agent folder from the zoo, loaded with ``bayes_meta_envs.agents.load``;
+* ``module:attribute`` (or ``path/to/file.py:attribute``; the attribute may be dotted) naming the
+  user's agent: an Agent instance, a stable-baselines3 model, or a callable
+  ``fn(obs_batch) -> actions``. A *class* is instantiated: with ``cls.for_env(task)`` when it has
+  that classmethod, else with ``cls()``. The current directory is importable.
+
+The report (``--json``) and the traces (``--traces``, the first ``--trace-episodes`` episodes)
+are written atomically (temporary file + rename).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs.agents.resolve import resolve_agent
+from bayes_meta_envs.cli._common import parse_env_kwargs
+from bayes_meta_envs.scoring import score
+from bayes_meta_envs.task import task_of
+
+__all__ = ["DEFAULT_TRACE_EPISODES", "configure", "run"]
+
+DEFAULT_TRACE_EPISODES = 10_000
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--agent",
+        required=True,
+        metavar="SPEC",
+        help="bayes, gittins:0.9, thompson, ucb1, greedy, random (bandits); bayes, plugin, prior "
+        "(prediction); a saved agent folder; or module:attribute",
+    )
+    parser.add_argument("--env", default="MetaBandit-v0", metavar="ID", help="registered env id")
+    parser.add_argument(
+        "--env-kwargs",
+        default="{}",
+        metavar="JSON",
+        help="env kwargs as JSON, e.g. '{\"n_arms\": 3}'",
+    )
+    parser.add_argument("--episodes", type=int, default=10_000, metavar="N")
+    parser.add_argument("--seed", type=int, default=0, metavar="S")
+    parser.add_argument("--batch-size", type=int, default=None, metavar="B")
+    parser.add_argument("--json", default=None, metavar="OUT", help="write the report as JSON")
+    parser.add_argument("--traces", default=None, metavar="OUT", help="write traces (.npz)")
+    parser.add_argument(
+        "--trace-episodes",
+        type=int,
+        default=DEFAULT_TRACE_EPISODES,
+        metavar="N",
+        help=f"record the traces of the first N episodes (default {DEFAULT_TRACE_EPISODES})",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    kwargs = parse_env_kwargs(args.env_kwargs) or {}
+    task = task_of(args.env, **kwargs)
+    agent = resolve_agent(args.agent, task, seed=args.seed)
+    report = score(
+        agent,
+        task,
+        episodes=args.episodes,
+        seed=args.seed,
+        record_traces=args.trace_episodes if args.traces else False,
+        batch_size=args.batch_size,
+        progress=False if args.no_progress else None,
+        agent_name=args.agent,
+    )
+    print(report.summary())
+    if args.json:
+        atomic_write_text(args.json, report.to_json() + "\n")
+        print(f"wrote {args.json}")
+    if args.traces and report.traces is not None:
+        report.traces.save(args.traces)
+        print(f"wrote {args.traces} ({report.traces.n_episodes} episodes)")
+    return 0
