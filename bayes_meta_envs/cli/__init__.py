@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from bayes_meta_envs._version import __version__
 from bayes_meta_envs.cli import baselines, demo, envs, gittins, score, train
 from bayes_meta_envs.errors import BayesMetaError
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Meta-RL environments with exact Bayes-optimal agents (Mikulik et al. 2020).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -31,13 +31,13 @@ __all__ = [
 ]
 
 DEFAULT_HORIZON = 20
-RENDER_MODES = ["ansi"]
+RENDER_MODES = ["ansi", "rgb_array"]
 
 
 def check_render_mode(render_mode: Any) -> str | None:
     """``render_mode`` of a single env: ``None`` or one of :data:`RENDER_MODES`."""
     if render_mode is not None and render_mode not in RENDER_MODES:
-        raise invalid("render_mode", render_mode, "None or 'ansi'")
+        raise invalid("render_mode", render_mode, "None, 'ansi' or 'rgb_array'")
     return render_mode
 
 

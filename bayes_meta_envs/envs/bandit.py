@@ -18,6 +18,7 @@ from bayes_meta_envs.envs._base import (
     check_options,
     check_render_mode,
 )
+from bayes_meta_envs.envs._render import bandit_frame
 from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import InvalidActionError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms
@@ -85,7 +86,10 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
     * ``horizon`` (int, default 20): steps per episode, >= 1.
     * ``prior``: one ``(alpha, beta)`` pair for all arms or a ``(n_arms, 2)`` array, all > 0.
     * ``include_time`` (bool, default False): append ``t / horizon`` to the observation.
-    * ``render_mode``: ``None`` or ``"ansi"``.
+    * ``render_mode``: ``None``, ``"ansi"`` (one line of text) or ``"rgb_array"`` (a small
+      ``uint8`` frame: per arm, its pulls this episode with successes in green and failures in
+      red, its true ``p_k`` as an orange tick, the last pulled arm framed in the colour of its
+      reward, and the episode's progress along the top).
 
     ``reset(seed=s)`` derives independent task and noise generators with
     ``numpy.random.SeedSequence(s).spawn(2)``; ``reset(options={"task": p})`` sets the arm
@@ -115,7 +119,7 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
     * v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012
     kind = "bandit"
 
     def __init__(
@@ -140,6 +144,8 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         self._rewards = np.zeros((self.horizon, self.n_arms))
         self._t = self.horizon
         self._last: tuple[int, float] | None = None
+        self._pulls = np.zeros(self.n_arms)
+        self._successes = np.zeros(self.n_arms)
 
     @property
     def task(self) -> np.ndarray:
@@ -156,6 +162,8 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         self._rewards = (u < self._p).astype(np.float64)
         self._t = 0
         self._last = None
+        self._pulls = np.zeros(self.n_arms)
+        self._successes = np.zeros(self.n_arms)
         return np.zeros(self.layout.size, dtype=np.float32), {"task": self._p.copy(), "t": 0}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -170,10 +178,16 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         if self.include_time:
             obs[-1] = self._t / self.horizon
         self._last = (a, reward)
+        self._pulls[a] += 1
+        self._successes[a] += reward
         info = {"task": self._p.copy(), "t": self._t, "expected_reward": float(self._p[a])}
         return obs, reward, self._t >= self.horizon, False, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return bandit_frame(
+                self._pulls, self._successes, self._p, self._last, self._t, self.horizon
+            )
         if self.render_mode != "ansi":
             return None
         probs = ", ".join(f"{p:.2f}" for p in self._p)

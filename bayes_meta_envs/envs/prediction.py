@@ -25,6 +25,7 @@ from bayes_meta_envs.envs._base import (
     check_options,
     check_render_mode,
 )
+from bayes_meta_envs.envs._render import prediction_frame
 from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.families import ConjugateFamily
@@ -52,6 +53,12 @@ COMMON_DOC = """
 
     ``terminated=True`` after ``horizon`` steps. No truncation.
 
+    ## Rendering
+
+    ``render_mode="ansi"``: one line of text. ``render_mode="rgb_array"``: a small ``uint8``
+    frame with the samples so far (grey), the predictive distribution chosen by the agent's last
+    action (blue), the last sample (red) and the episode's progress along the top.
+
     ## Bayes-Optimal Reference
 
     The exact posterior predictive, :meth:`ConjugateFamily.predictive` in
@@ -69,7 +76,7 @@ COMMON_DOC = """
 class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
     """Base class of the sequence-prediction meta-tasks; see the family subclasses."""
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012
     kind = "prediction"
 
     def __init__(
@@ -96,6 +103,7 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
         self._xs = np.zeros(self.horizon)
         self._t = self.horizon
         self._last: tuple[float, float] | None = None
+        self._last_action: np.ndarray | None = None
 
     @property
     def task(self) -> np.ndarray:
@@ -111,6 +119,7 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
         self._xs = self.family.sample_observations(noise_rng, self._theta[None], self.horizon)[0]
         self._t = 0
         self._last = None
+        self._last_action = None
         return np.zeros(self.layout.size, dtype=np.float32), {"task": self._theta.copy(), "t": 0}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -128,10 +137,15 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
         if lay.time is not None:
             obs[lay.time] = self._t / self.horizon
         self._last = (float(x[0]), reward)
+        self._last_action = a
         info = {"task": self._theta.copy(), "t": self._t, "sample": float(x[0])}
         return obs, reward, self._t >= self.horizon, False, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return prediction_frame(
+                self.family, self._xs, min(self._t, self.horizon), self._last_action, self.horizon
+            )
         if self.render_mode != "ansi":
             return None
         last = "-" if self._last is None else f"x={self._last[0]:.3g} reward={self._last[1]:.3f}"

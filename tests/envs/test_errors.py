@@ -41,7 +41,7 @@ BAD_KWARGS = [
         InvalidArgumentTypeError,
         r"include_time must be a bool, got 1",
     ),
-    ("MetaBandit-v0", {"render_mode": "human"}, InvalidArgumentError, r"render_mode .*'human'"),
+    ("MetaBandit-v0", {"render_mode": "video"}, InvalidArgumentError, r"render_mode .*'video'"),
     (
         "MetaPredictBernoulli-v0",
         {"alpha": 0},
