@@ -7,6 +7,7 @@ Subcommands::
     bayes-meta score --agent SPEC --env ID  score an agent against the Bayes-optimal agent
     bayes-meta baselines --episodes N       regenerate the baseline scoreboard
     bayes-meta train --algo lstm ...        meta-train an agent
+    bayes-meta sweep --envs ID ... --out D  many training runs on Ray Tune trials
     bayes-meta demo                         the README's main job
 
 Each subcommand is one module of this package with ``configure(parser)`` (its options) and
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bayes_meta_envs._version import __version__
-from bayes_meta_envs.cli import baselines, demo, envs, gittins, score, train
+from bayes_meta_envs.cli import baselines, demo, envs, gittins, score, sweep, train
 from bayes_meta_envs.errors import BayesMetaError
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
@@ -39,6 +40,7 @@ SUBCOMMANDS: dict[str, tuple[ModuleType, str]] = {
         "score every baseline on every registered env and write the scoreboard",
     ),
     "train": (train, "meta-train an LSTM or a RecurrentPPO agent"),
+    "sweep": (sweep, "many training runs as Ray Tune trials, locally or on a Ray cluster"),
     "demo": (
         demo,
         "meta-train an LSTM on MetaBandit-v0, score it against Bayes-optimal, write plots",

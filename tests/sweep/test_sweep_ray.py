@@ -1,0 +1,187 @@
+"""Sweeps on a local Ray started by these tests (2 CPUs): run folders, summary, restore,
+interruption, failing trials; and no Ray process left behind.
+
+One Ray instance serves the module (started and shut down by the ``ray_session`` fixture); the
+interrupted sweep runs in a second driver process joined to it, stopped with SIGINT.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+from bayes_meta_envs.agents import load  # noqa: E402
+from bayes_meta_envs.agents.run_folder import load_tensors  # noqa: E402
+from bayes_meta_envs.scoring import score  # noqa: E402
+from bayes_meta_envs.sweep import SweepSpec, read_summary, run_sweep  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("ray")
+
+CONFIG = {
+    "hidden_size": 8,
+    "embed_size": 8,
+    "num_envs": 16,
+    "total_updates": 20,
+    "ppo_epochs": 1,
+    "ppo_minibatches": 2,
+    "eval_every": 10,
+    "eval_episodes": 64,
+    "checkpoint_every": 5,
+    "tensorboard": False,
+}
+# horizon 10: half the default's training and Bayes-optimal tables
+SPEC = SweepSpec(
+    envs=[("MetaBandit-v0", {"horizon": 10}), ("MetaPredictBernoulli-v0", {"horizon": 10})],
+    seeds=2,
+    config=CONFIG,
+    score_episodes=200,
+)
+RUN_FILES = ("config.json", "history.json", "model.safetensors", "score.json")
+
+
+def _ray_processes(session_dir: str) -> list[str]:
+    """Command lines of the processes that belong to the Ray session ``session_dir``."""
+    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True)
+    return [line for line in ps.stdout.splitlines() if session_dir in line]
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ctx = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    session_dir = ctx.address_info["session_dir"]
+    yield ctx
+    ray.shutdown()
+    deadline = time.monotonic() + 20
+    while _ray_processes(session_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _ray_processes(session_dir) == [], "Ray processes left behind"
+
+
+@pytest.fixture(scope="module")
+def tiny(ray_session, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "tiny"
+    return run_sweep(SPEC, out)
+
+
+def _snapshot(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def _weights(run_dir: str | Path) -> dict[str, torch.Tensor]:
+    return load_tensors(Path(run_dir) / "model.safetensors")
+
+
+def test_tiny_sweep_writes_loadable_run_folders(tiny):
+    assert [r.status for r in tiny.rows] == ["ok"] * 4
+    assert [(r.env_id, r.seed) for r in tiny.rows] == [
+        ("MetaBandit-v0", 0),
+        ("MetaBandit-v0", 1),
+        ("MetaPredictBernoulli-v0", 0),
+        ("MetaPredictBernoulli-v0", 1),
+    ]
+    assert [r.metric for r in tiny.rows] == ["bayes_gap"] * 2 + ["excess_log_loss"] * 2
+    for row in tiny.rows:
+        run = Path(row.run_dir)
+        assert run.parent == Path(tiny.out_dir) / "runs"
+        for name in RUN_FILES:
+            assert (run / name).is_file(), f"{run} lacks {name}"
+        assert (run / "checkpoints" / "ckpt_000020").is_dir()
+        history = json.loads((run / "history.json").read_text())
+        assert [h["update"] for h in history] == [0, 10, 20]
+        config = json.loads((run / "config.json").read_text())
+        assert (config["env_id"], config["seed"], config["num_threads"]) == (
+            row.env_id,
+            row.seed,
+            1,
+        )
+        # the summary's value is the score of the saved agent: scoring it again agrees exactly
+        agent = load(run)
+        report = score(agent, row.env_id, env_kwargs={"horizon": 10}, episodes=200, seed=0)
+        assert report.metric(row.metric).mean == pytest.approx(row.value, abs=1e-12)
+        assert row.wall_seconds is not None and row.wall_seconds > 0
+    # two seeds give two different networks
+    w0, w1 = _weights(tiny.rows[0].run_dir), _weights(tiny.rows[1].run_dir)
+    assert any(not torch.equal(w0[k], w1[k]) for k in w0)
+    again = read_summary(tiny.out_dir)
+    assert again == tiny
+    md = (Path(tiny.out_dir) / "summary.md").read_text()
+    assert md.count("| ok |") == 4
+
+
+def test_rerun_trains_nothing_new(tiny):
+    runs = Path(tiny.out_dir) / "runs"
+    before = _snapshot(runs)
+    again = run_sweep(SPEC, tiny.out_dir)
+    assert _snapshot(runs) == before
+    assert again.rows == tiny.rows
+
+
+def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_path):
+    out = tmp_path / "interrupted"
+    code = (
+        "import json, sys\n"
+        "from bayes_meta_envs.sweep import SweepSpec, run_sweep\n"
+        "run_sweep(SweepSpec.from_dict(json.loads(sys.argv[1])), sys.argv[2], address=sys.argv[3])\n"
+    )
+    address = ray_session.address_info["address"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps(SPEC.to_dict()), str(out), address],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("tune/*/checkpoint_*")):
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "no checkpoint reported in 120 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    runs = sorted((out / "runs").iterdir())
+    mid_way = [r for r in runs if (r / "checkpoints").is_dir() and not (r / "score.json").exists()]
+    assert mid_way, "the interruption came too late: no trial was stopped mid-way"
+
+    resumed = run_sweep(SPEC, out)
+    assert [r.status for r in resumed.rows] == ["ok"] * 4
+    for a, b in zip(tiny.rows, resumed.rows):
+        wa, wb = _weights(a.run_dir), _weights(b.run_dir)
+        assert wa.keys() == wb.keys()
+        for k in wa:
+            assert torch.equal(wa[k], wb[k]), f"{b.trial}: {k} differs after the resume"
+        assert (a.metric, a.value, a.ci95) == (b.metric, b.value, b.ci95)
+
+
+def test_invalid_trial_fails_alone(ray_session, tmp_path):
+    spec = SweepSpec(
+        envs=["MetaPredictBernoulli-v0"],
+        seeds=[3],
+        config={**CONFIG, "total_updates": 5, "eval_every": 5},
+        grid={"hidden_size": [8, -1]},
+        score_episodes=50,
+    )
+    summary = run_sweep(spec, tmp_path / "bad")
+    good, bad = summary.rows
+    assert (good.status, good.settings, good.error) == ("ok", {"hidden_size": 8}, None)
+    assert load(good.run_dir) is not None
+    assert bad.status == "error"
+    assert bad.settings == {"hidden_size": -1}
+    assert bad.error is not None
+    assert bad.error.startswith("InvalidArgumentError: ")
+    assert "hidden_size" in bad.error and "-1" in bad.error
+    assert bad.value is None
+    assert "error: InvalidArgumentError" in (tmp_path / "bad" / "summary.md").read_text()
