@@ -24,6 +24,7 @@ __all__ = [
     "check_number",
     "check_optional_bool",
     "check_positive",
+    "check_real_array",
     "check_seed",
 ]
 
@@ -144,3 +145,22 @@ def check_positive(name: str, value: Any) -> float:
 def check_finite(name: str, value: Any) -> float:
     """``value`` as a finite float."""
     return check_number(name, value, expected="a finite number")
+
+
+def check_real_array(
+    name: str, value: Any, expected: str = "an array of real numbers"
+) -> np.ndarray:
+    """``value`` as a float64 array, refusing what numpy would silently coerce: bools, strings,
+    bytes, complex numbers (numpy drops the imaginary part) and other objects.
+
+    Raises :class:`~bayes_meta_envs.errors.InvalidArgumentTypeError` naming ``name``.
+    """
+    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None:
+        raise wrong_type(name, value, expected)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        raise wrong_type(name, value, expected) from None
+    if arr.dtype.kind not in "iuf":
+        raise wrong_type(name, value, expected)
+    return arr.astype(np.float64)

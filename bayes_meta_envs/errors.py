@@ -17,6 +17,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
     "MissingDependencyError",
+    "ProblemTooLargeError",
     "ScoringError",
     "TraceSchemaError",
     "UnknownEnvironmentError",
@@ -37,6 +38,11 @@ class InvalidArgumentTypeError(BayesMetaError, TypeError):
 
 class InvalidActionError(BayesMetaError, ValueError):
     """An action passed to ``step`` is outside the action space (type, shape, range, NaN)."""
+
+
+class ProblemTooLargeError(InvalidArgumentError):
+    """An exact solver was asked for a problem whose estimated size exceeds its (configurable)
+    limit; the message states the estimate, the limit and how to raise it."""
 
 
 class UnknownEnvironmentError(BayesMetaError, ValueError):

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from bayes_meta_envs._validate import check_bool, check_int
+from bayes_meta_envs.baselines.limits import check_dp_size
 from bayes_meta_envs.errors import (
     invalid,
 )
@@ -392,11 +393,23 @@ def solve_bandit(
         A :class:`BanditSolution`. Time and memory grow with the number of belief states, about
         ``C(H + 2K, 2K) / K!`` for identical priors: for instance 2 arms and H = 100, or 5 arms
         and H = 20, take around a second.
+
+    Raises:
+        ProblemTooLargeError: the estimated memory
+            (:func:`~bayes_meta_envs.baselines.limits.dp_bytes_estimate`) exceeds the limit
+            ``dp_max_bytes`` of :mod:`bayes_meta_envs.baselines.limits` (4 GiB by default),
+            checked before anything is allocated.
     """
     arms = BetaBernoulliArms(n_arms, prior)
     h = check_int("horizon", horizon, 1)
     symmetric = check_bool("exploit_symmetry", exploit_symmetry)
     key = tuple(float(v) for v in arms.prior.reshape(-1))
+    if symmetric:
+        _, counts = np.unique(arms.prior, axis=0, return_counts=True)
+        groups = [int(c) for c in counts]
+    else:
+        groups = [1] * arms.n_arms
+    check_dp_size(arms.n_arms, h, groups)
     return _solve_cached(arms.n_arms, h, key, symmetric)
 
 

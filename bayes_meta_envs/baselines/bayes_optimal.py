@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayes_meta_envs._validate import check_bool, check_int, check_number
+from bayes_meta_envs._validate import check_bool, check_int, check_number, check_real_array
 from bayes_meta_envs.baselines.bandit_dp import BanditSolution, bayes_optimal_value, solve_bandit
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
 from bayes_meta_envs.envs import ObsLayout
@@ -90,9 +90,11 @@ class BayesOptimalAgent(BanditBeliefAgent):
 
     def q_values(self, state: np.ndarray) -> FloatArray:
         """Q-values ``(B, K)`` of the belief states ``[alphas | betas | t]``."""
-        st = np.asarray(state, dtype=np.float64)
+        st = check_real_array("state", state, "a real array of belief states")
         if st.ndim != 2 or st.shape[1] != 2 * self.n_arms + 1:
             raise invalid("state", st.shape, f"an array of shape (B, {2 * self.n_arms + 1})")
+        if not np.all(np.isfinite(st)):
+            raise invalid("state", st, "finite belief states (no NaN or inf)")
         k = self.n_arms
         counts = st[:, : 2 * k] - self._prior_stats
         ci = np.rint(counts)
@@ -162,8 +164,8 @@ class BayesPredictorAgent(BaseAgent):
         return np.tile(s, (int(batch_size), 1))
 
     def update(self, state: np.ndarray, obs: np.ndarray) -> FloatArray:
-        st = np.asarray(state, dtype=np.float64)
-        ob = np.asarray(obs, dtype=np.float64)
+        st = check_real_array("state", state, "a real array of belief states")
+        ob = check_real_array("obs", obs, "a real array of observations")
         d = self.family.stats_dim
         if st.ndim != 2 or st.shape[1] != d + 1:
             raise invalid("state", st.shape, f"an array of shape (B, {d + 1})")

@@ -62,7 +62,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from bayes_meta_envs._validate import check_int, check_number
-from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
+from bayes_meta_envs.baselines.limits import (
+    check_gittins_depth,
+    check_table_size,
+)
+from bayes_meta_envs.errors import invalid, wrong_type
 
 __all__ = [
     "SHIPPED_GAMMAS",
@@ -113,6 +117,14 @@ def _check_counts(name: str, value: Any) -> FloatArray:
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
         raise invalid(name, value, "finite and > 0 (Beta pseudo-counts)")
     return arr
+
+
+def _broadcast(a: Any, b: Any) -> tuple[FloatArray, FloatArray]:
+    aa, bb = _check_counts("a", a), _check_counts("b", b)
+    try:
+        return tuple(np.broadcast_arrays(aa, bb))  # type: ignore[return-value]
+    except ValueError:
+        raise invalid("a, b", (aa.shape, bb.shape), "shapes that broadcast together") from None
 
 
 def _check_max_n(max_n: Any) -> int:
@@ -224,14 +236,15 @@ def compute_gittins_indices(
     depth used per state.
     """
     g = check_gamma(gamma)
-    aa, bb = np.broadcast_arrays(_check_counts("a", a), _check_counts("b", b))
+    aa, bb = _broadcast(a, b)
     shape = aa.shape
     af, bf = aa.ravel().astype(np.float64), bb.ravel().astype(np.float64)
     out = np.empty(af.shape)
     err = np.empty(af.shape)
     used = np.empty(af.shape, dtype=np.int64)
     todo = np.arange(af.size)
-    d = default_depth(g) if depth is None else int(depth)
+    d = default_depth(g) if depth is None else check_int("depth", depth, 1)
+    check_gittins_depth(g, d)
     out[:] = af / (af + bf)  # start at the posterior mean (the index is at least the mean)
     while todo.size:
         for s in range(0, todo.size, _CHUNK):
@@ -240,8 +253,8 @@ def compute_gittins_indices(
             used[idx] = d
         todo = todo[err[todo] > tol]
         d = (3 * d) // 2
-        if d > 1 << 16:  # pragma: no cover - never reached for gamma <= 0.999
-            raise InvalidArgumentError(f"gamma={gamma!r} too close to 1 for tol={tol!r}")
+        if todo.size:
+            check_gittins_depth(g, d)
     return GittinsResult(out.reshape(shape), err.reshape(shape), used.reshape(shape))
 
 
@@ -267,7 +280,8 @@ def gittins_index_restart(
     g = check_gamma(gamma)
     a0 = float(_check_counts("a", a))
     b0 = float(_check_counts("b", b))
-    n = 2 * default_depth(g) if depth is None else int(depth)
+    n = 2 * default_depth(g) if depth is None else check_int("depth", depth, 1)
+    check_gittins_depth(g, n)
     # flat layout of the tree: depth d, i successes -> offset d(d+1)/2 + i
     ds = np.concatenate([np.full(d + 1, d) for d in range(n + 1)])
     iis = np.concatenate([np.arange(d + 1) for d in range(n + 1)])
@@ -355,7 +369,7 @@ def gittins_index(a: ArrayLike, b: ArrayLike, gamma: float) -> Any:
     non-positive counts, :class:`~bayes_meta_envs.errors.InvalidArgumentTypeError` for non-numbers.
     """
     g = check_gamma(gamma)
-    aa, bb = np.broadcast_arrays(_check_counts("a", a), _check_counts("b", b))
+    aa, bb = _broadcast(a, b)
     res = _lookup(aa.ravel(), bb.ravel(), g).reshape(aa.shape)
     return float(res) if res.ndim == 0 else res
 
@@ -392,6 +406,7 @@ def gittins_table(gamma: float, max_n: int, *, recompute: bool = False) -> Float
         a, b = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
         out[a + b > n] = np.nan
         return out
+    check_table_size(n)
     return np.array(_computed_table(g, n))
 
 

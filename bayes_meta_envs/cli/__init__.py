@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -67,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``bayes-meta`` console script.
 
     Returns the exit status: 0 on success, 2 (with one line ``bayes-meta CMD: error: ...`` on
-    stderr) for a :class:`~bayes_meta_envs.errors.BayesMetaError` or a missing subcommand, 130
-    when interrupted.
+    stderr, and the traceback only with ``-v``) for a
+    :class:`~bayes_meta_envs.errors.BayesMetaError`, another anticipated failure (see
+    :func:`_anticipated`) or a missing subcommand, 130 when interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -81,12 +83,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     module, _ = SUBCOMMANDS[args.command]
     try:
         return int(module.run(args) or 0)
-    except BayesMetaError as exc:
-        print(f"bayes-meta {args.command}: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into a pager or `head` that closed early
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
         print(f"bayes-meta {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = _anticipated(exc)
+        if message is None:
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        print(f"bayes-meta {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _anticipated(exc: Exception) -> str | None:
+    """The one-line message of an anticipated failure (``None`` for a bug, which keeps its
+    traceback): the package's own errors, and the file-system and input errors a user causes
+    (an unwritable or full output path, a folder given as a file, a config that is not UTF-8 or
+    nested too deeply, an env keyword the env does not take)."""
+    if isinstance(exc, BayesMetaError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        where = f": {exc.filename!r}" if exc.filename is not None else ""
+        text = f"{exc.strerror or type(exc).__name__}{where}"
+    elif isinstance(exc, UnicodeDecodeError):
+        text = f"a file is not valid UTF-8 text ({exc.reason} at byte {exc.start})"
+    elif isinstance(exc, RecursionError):
+        text = "an input (JSON config?) is nested too deeply"
+    elif isinstance(exc, MemoryError):
+        text = "out of memory (an input asks for a problem too large for this machine)"
+    elif isinstance(exc, TypeError) and "unexpected keyword argument" in str(exc):
+        text = f"unknown keyword argument: {exc}"
+    else:
+        return None
+    return " ".join(text.split())  # one line

@@ -12,17 +12,21 @@ prints ``report.summary()``. SPEC is one of (see :mod:`bayes_meta_envs.agents.re
   ``fn(obs_batch) -> actions``. A *class* is instantiated: with ``cls.for_env(task)`` when it has
   that classmethod, else with ``cls()``. The current directory is importable.
 
-The report (``--json``) and the traces (``--traces``, the first ``--trace-episodes`` episodes)
-are written atomically (temporary file + rename).
+The report (``--json``) and the traces (``--traces``, the first ``--trace-episodes`` episodes,
+>= 1) are written as one set: both are written to temporary files, then renamed into place, so
+after a failed or interrupted run the two never come from different runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs.agents.resolve import resolve_agent
 from bayes_meta_envs.cli._common import parse_env_kwargs
+from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.scoring import score
 from bayes_meta_envs.task import task_of
 
@@ -62,6 +66,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.traces and args.trace_episodes < 1:
+        raise invalid("--trace-episodes", args.trace_episodes, "an int >= 1 with --traces")
+    outputs = [Path(p) for p in (args.json, args.traces) if p]
+    for out in outputs:
+        if out.is_dir():
+            raise invalid("output path", str(out), "a file path (this is a folder)")
+    if args.json and args.traces and Path(args.json).resolve() == Path(args.traces).resolve():
+        raise invalid("--json, --traces", args.json, "two different files")
     kwargs = parse_env_kwargs(args.env_kwargs) or {}
     task = task_of(args.env, **kwargs)
     agent = resolve_agent(args.agent, task, seed=args.seed)
@@ -76,10 +88,30 @@ def run(args: argparse.Namespace) -> int:
         agent_name=args.agent,
     )
     print(report.summary())
+    # the outputs are one set: each is written to a temporary file first and all are renamed
+    # into place only once every one is complete, so a failure leaves the previous set whole
+    staged: list[tuple[Path, Path]] = []
+    try:
+        if args.json:
+            target = Path(args.json)
+            staged.append((_temporary(target), target))
+            atomic_write_text(staged[-1][0], report.to_json() + "\n")
+        if args.traces and report.traces is not None:
+            target = Path(args.traces)
+            staged.append((_temporary(target), target))
+            report.traces.save(staged[-1][0])
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
     if args.json:
-        atomic_write_text(args.json, report.to_json() + "\n")
         print(f"wrote {args.json}")
     if args.traces and report.traces is not None:
-        report.traces.save(args.traces)
         print(f"wrote {args.traces} ({report.traces.n_episodes} episodes)")
     return 0
+
+
+def _temporary(target: Path) -> Path:
+    """A hidden sibling of ``target`` for staging its new content."""
+    return target.with_name(f".{target.name}.{os.getpid()}.staged{target.suffix}")

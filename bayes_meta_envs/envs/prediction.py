@@ -4,7 +4,10 @@ One environment module per conjugate family (``bernoulli``, ``categorical``, ``g
 ``exponential``), each holding a single env and its native vector twin, subclasses of the
 :class:`MetaPredictEnv` and :class:`MetaPredictVectorEnv` defined here. At every step the
 agent outputs the parameters of a predictive distribution for the next sample ``x_t``; the reward
-is the log-likelihood (log-density) of ``x_t`` under that prediction. The maths lives in
+is the log-likelihood (log-density) of ``x_t`` under that prediction, floored at
+:data:`REWARD_FLOOR` (-1e12: reached only by predictions absurdly far from the data, such as a
+Gaussian mean 100 prior deviations away with a standard deviation of 1e-13; without the floor
+such rewards near -1e30 overflow a wrapper that squares them in float32). The maths lives in
 :mod:`bayes_meta_envs.families`.
 """
 
@@ -30,7 +33,10 @@ from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.families import ConjugateFamily
 
-__all__ = ["COMMON_DOC", "MetaPredictEnv", "MetaPredictVectorEnv"]
+__all__ = ["COMMON_DOC", "REWARD_FLOOR", "MetaPredictEnv", "MetaPredictVectorEnv"]
+
+#: The lowest reward (log-likelihood) a step gives; see the module docstring.
+REWARD_FLOOR = -1e12
 
 COMMON_DOC = """
     ## Observation Space
@@ -88,6 +94,7 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
     ) -> None:
         self.family = family
         self.horizon = check_int("horizon", horizon, 1)
+        family.check_horizon(self.horizon)
         self.include_time = check_bool("include_time", include_time)
         self.render_mode = check_render_mode(render_mode)
         self.layout = ObsLayout.build(family.feature_dim, family.action_dim, self.include_time)
@@ -127,7 +134,7 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
         if self._t >= self.horizon:
             raise gym.error.ResetNeeded("the episode is over: call reset() before step()")
         x = self._xs[self._t : self._t + 1]
-        reward = float(self.family.log_likelihood(a[None], x)[0])
+        reward = max(float(self.family.log_likelihood(a[None], x)[0]), REWARD_FLOOR)
         self._t += 1
         lay = self.layout
         obs = np.zeros(lay.size, dtype=np.float32)
@@ -167,6 +174,7 @@ class MetaPredictVectorEnv(MetaVectorEnv):
     ) -> None:
         self.family = self._prior = family
         super().__init__(num_envs, horizon, include_time, family.task_dim)
+        family.check_horizon(self.horizon)
         if render_mode is not None:
             raise invalid("render_mode", render_mode, "None for the vector env")
         self.render_mode = None
@@ -193,7 +201,7 @@ class MetaPredictVectorEnv(MetaVectorEnv):
     def _transition(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         a = self.family.validate_action(actions, batch=self.num_envs)
         x = self._xs[:, self._t]
-        reward = self.family.log_likelihood(a, x)
+        reward = np.maximum(self.family.log_likelihood(a, x), REWARD_FLOOR)
         lay = self.layout
         obs = np.empty((self.num_envs, lay.size), dtype=np.float32)
         obs[:, lay.features] = self.family.features(x)

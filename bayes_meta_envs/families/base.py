@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayes_meta_envs._validate import check_int
-from bayes_meta_envs.errors import InvalidActionError, invalid, wrong_type
+from bayes_meta_envs._validate import check_int, check_real_array
+from bayes_meta_envs.errors import InvalidActionError, invalid
 
 __all__ = ["BetaBernoulliArms", "ConjugateFamily", "FloatArray", "as_batch", "log_sigmoid"]
 
@@ -58,12 +58,7 @@ class BetaBernoulliArms:
     @staticmethod
     def validate_prior(prior: ArrayLike, n_arms: int) -> FloatArray:
         """Return the prior as a ``(n_arms, 2)`` float array, or raise naming ``prior``."""
-        try:
-            arr = np.asarray(prior, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise wrong_type(
-                "prior", prior, "an (alpha, beta) pair or an (n_arms, 2) array"
-            ) from exc
+        arr = check_real_array("prior", prior, "an (alpha, beta) pair or an (n_arms, 2) array")
         if arr.shape == (2,):
             arr = np.tile(arr, (n_arms, 1))
         if arr.shape != (n_arms, 2):
@@ -85,7 +80,7 @@ class BetaBernoulliArms:
 
     def validate_task(self, task: ArrayLike, batch: int | None = None) -> FloatArray:
         """Check a task given through ``options={"task": ...}``; return it as float64."""
-        arr = np.asarray(task, dtype=np.float64)
+        arr = check_real_array("options['task']", task, "an array of arm probabilities")
         shape = (self.n_arms,) if batch is None else (batch, self.n_arms)
         if arr.shape != shape:
             raise invalid(
@@ -190,11 +185,14 @@ class ConjugateFamily(ABC):
         if isinstance(action, (str, bytes)) or action is None:
             raise InvalidActionError(f"action must be an array of shape {shape}, got {action!r}")
         try:
-            arr = np.asarray(action, dtype=np.float64)
+            raw = np.asarray(action)
         except (TypeError, ValueError):
+            raw = np.asarray(None)
+        if raw.dtype.kind not in "iuf":  # bools, strings, complex numbers, objects
             raise InvalidActionError(
-                f"action must be a float array of shape {shape}, got {action!r}"
-            ) from None
+                f"action must be a real (float) array of shape {shape}, got {action!r}"
+            )
+        arr = raw.astype(np.float64)
         if arr.shape != shape:
             raise InvalidActionError(
                 f"action must have shape {shape} ({', '.join(self.action_names)}), "
@@ -208,6 +206,32 @@ class ConjugateFamily(ABC):
                 f"({', '.join(self.action_names)}), got {action!r}"
             )
         return arr
+
+    def extreme_stats(self, horizon: int) -> list[FloatArray]:
+        """Posterior statistics at the extremes of what ``horizon`` observations can reach
+        (default: the prior only); :meth:`check_horizon` checks their predictives."""
+        return [self.prior_stats()]
+
+    def check_horizon(self, horizon: int) -> None:
+        """Raise :class:`~bayes_meta_envs.errors.InvalidArgumentError` when the exact posterior
+        predictive of an episode of ``horizon`` steps can leave the action bounds (the
+        Bayes-optimal agent would then fail its own scoring): the prior is too extreme."""
+        for stats in self.extreme_stats(horizon):
+            with np.errstate(all="ignore"):
+                action = self.predictive(np.asarray(stats, dtype=np.float64)[None])[0]
+            if not (
+                np.all(np.isfinite(action))
+                and np.all(action >= self.action_low)
+                and np.all(action <= self.action_high)
+            ):
+                raise invalid(
+                    "prior",
+                    self.hyperparameters(),
+                    f"a prior whose exact predictive stays inside the action bounds "
+                    f"[{self.action_low.tolist()}, {self.action_high.tolist()}] over "
+                    f"{horizon} steps; after posterior statistics {np.asarray(stats).tolist()} "
+                    f"it is {action.tolist()} ({', '.join(self.action_names)})",
+                )
 
     @abstractmethod
     def hyperparameters(self) -> dict[str, Any]:

@@ -9,7 +9,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from bayes_meta_envs._validate import check_finite, check_positive
+from bayes_meta_envs._validate import (
+    check_finite,
+    check_number,
+    check_positive,
+    check_real_array,
+)
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.families.base import (
     LOG_BOUND,
@@ -17,7 +22,11 @@ from bayes_meta_envs.families.base import (
     FloatArray,
 )
 
-__all__ = ["GammaExponential", "NormalNormal", "lomax_kl"]
+__all__ = ["MAX_LOCATION", "MAX_SCALE", "MIN_SCALE", "GammaExponential", "NormalNormal", "lomax_kl"]
+
+#: Range of the Gaussian prior's scales ``sigma0`` and ``sigma``, and of ``|mu0|``.
+MIN_SCALE, MAX_SCALE = 1e-12, 1e12
+MAX_LOCATION = 1e30
 
 
 class NormalNormal(ConjugateFamily):
@@ -31,9 +40,14 @@ class NormalNormal(ConjugateFamily):
     name = "gaussian"
 
     def __init__(self, mu0: float = 0.0, sigma0: float = 1.0, sigma: float = 1.0) -> None:
+        # beyond these the prior precision 1/sigma0^2 under- or overflows, the predictive's log
+        # std leaves [-30, 30], or the action bounds leave float32
         self.mu0 = check_finite("mu0", mu0)
+        check_number("mu0", mu0, -MAX_LOCATION, MAX_LOCATION)
         self.sigma0 = check_positive("sigma0", sigma0)
+        check_number("sigma0", sigma0, MIN_SCALE, MAX_SCALE)
         self.sigma = check_positive("sigma", sigma)
+        check_number("sigma", sigma, MIN_SCALE, MAX_SCALE)
         self.task_dim, self.stats_dim, self.feature_dim, self.action_dim = 1, 2, 1, 2
         self.action_names = ("mean", "log std")
         # the mean may go 100 (prior + noise) standard deviations away from mu0
@@ -44,6 +58,10 @@ class NormalNormal(ConjugateFamily):
     def hyperparameters(self) -> dict[str, Any]:
         return {"mu0": self.mu0, "sigma0": self.sigma0, "sigma": self.sigma}
 
+    def extreme_stats(self, horizon: int) -> list[FloatArray]:
+        tau0 = 1.0 / self.sigma0**2
+        return [np.array([self.mu0, tau0]), np.array([self.mu0, tau0 + horizon / self.sigma**2])]
+
     def prior_stats(self) -> FloatArray:
         return np.array([self.mu0, 1.0 / self.sigma0**2])
 
@@ -51,7 +69,9 @@ class NormalNormal(ConjugateFamily):
         return rng.normal(self.mu0, self.sigma0, size=(n, 1))
 
     def validate_task(self, task: ArrayLike, batch: int | None = None) -> FloatArray:
-        arr = np.asarray(task, dtype=np.float64).reshape((-1, 1) if batch else (-1,))
+        arr = check_real_array("options['task']", task, "a real mean").reshape(
+            (-1, 1) if batch else (-1,)
+        )
         shape = (1,) if batch is None else (batch, 1)
         if arr.shape != shape or not np.all(np.isfinite(arr)):
             raise invalid("options['task']", task, f"a finite mean of shape {shape}")
@@ -169,6 +189,9 @@ class GammaExponential(ConjugateFamily):
     def hyperparameters(self) -> dict[str, Any]:
         return {"a": self.a, "b": self.b}
 
+    def extreme_stats(self, horizon: int) -> list[FloatArray]:
+        return [np.array([self.a, self.b]), np.array([self.a + horizon, self.b])]
+
     def prior_stats(self) -> FloatArray:
         return np.array([self.a, self.b])
 
@@ -176,7 +199,9 @@ class GammaExponential(ConjugateFamily):
         return rng.gamma(self.a, 1.0 / self.b, size=(n, 1))
 
     def validate_task(self, task: ArrayLike, batch: int | None = None) -> FloatArray:
-        arr = np.asarray(task, dtype=np.float64).reshape((-1, 1) if batch else (-1,))
+        arr = check_real_array("options['task']", task, "a real rate").reshape(
+            (-1, 1) if batch else (-1,)
+        )
         shape = (1,) if batch is None else (batch, 1)
         if arr.shape != shape or not np.all(np.isfinite(arr) & (arr > 0)):
             raise invalid("options['task']", task, f"a rate > 0 of shape {shape}")

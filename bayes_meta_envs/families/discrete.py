@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from bayes_meta_envs._validate import check_positive
-from bayes_meta_envs.errors import invalid, wrong_type
+from bayes_meta_envs._validate import check_positive, check_real_array
+from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.families.base import (
     LOGIT_BOUND,
     ConjugateFamily,
@@ -40,6 +40,10 @@ class BetaBernoulli(ConjugateFamily):
     def hyperparameters(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "beta": self.beta}
 
+    def extreme_stats(self, horizon: int) -> list[FloatArray]:
+        a, b = self.alpha, self.beta
+        return [np.array([a, b]), np.array([a + horizon, b]), np.array([a, b + horizon])]
+
     def prior_stats(self) -> FloatArray:
         return np.array([self.alpha, self.beta])
 
@@ -47,7 +51,9 @@ class BetaBernoulli(ConjugateFamily):
         return rng.beta(self.alpha, self.beta, size=(n, 1))
 
     def validate_task(self, task: ArrayLike, batch: int | None = None) -> FloatArray:
-        arr = np.asarray(task, dtype=np.float64).reshape((-1, 1) if batch else (-1,))
+        arr = check_real_array("options['task']", task, "a real probability").reshape(
+            (-1, 1) if batch else (-1,)
+        )
         shape = (1,) if batch is None else (batch, 1)
         if arr.shape != shape or not np.all((arr >= 0) & (arr <= 1)):
             raise invalid("options['task']", task, f"a probability in [0, 1] of shape {shape}")
@@ -92,10 +98,7 @@ class DirichletCategorical(ConjugateFamily):
     name = "categorical"
 
     def __init__(self, alpha: ArrayLike = (1.0, 1.0, 1.0)) -> None:
-        try:
-            arr = np.asarray(alpha, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise wrong_type("alpha", alpha, "a sequence of positive numbers") from exc
+        arr = check_real_array("alpha", alpha, "a sequence of positive numbers")
         if arr.ndim != 1 or arr.shape[0] < 2:
             raise invalid("alpha", alpha, "a sequence of at least 2 concentration parameters")
         if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
@@ -111,6 +114,11 @@ class DirichletCategorical(ConjugateFamily):
     def hyperparameters(self) -> dict[str, Any]:
         return {"alpha": self.alpha.tolist()}
 
+    def extreme_stats(self, horizon: int) -> list[FloatArray]:
+        return [self.alpha.copy()] + [
+            self.alpha + horizon * np.eye(self.n_categories)[k] for k in range(self.n_categories)
+        ]
+
     def prior_stats(self) -> FloatArray:
         return self.alpha.copy()
 
@@ -118,7 +126,7 @@ class DirichletCategorical(ConjugateFamily):
         return rng.dirichlet(self.alpha, size=n)
 
     def validate_task(self, task: ArrayLike, batch: int | None = None) -> FloatArray:
-        arr = np.asarray(task, dtype=np.float64)
+        arr = check_real_array("options['task']", task, "real probability vectors")
         shape = (self.n_categories,) if batch is None else (batch, self.n_categories)
         if (
             arr.shape != shape

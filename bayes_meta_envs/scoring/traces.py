@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,10 +195,19 @@ class Traces:
         try:
             with np.load(p, allow_pickle=False) as data:
                 entries = {k: data[k] for k in data.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,  # a corrupt compressed entry
+            MemoryError,  # a crafted .npy header announcing a huge array
+            ValueError,
+            OSError,
+            EOFError,
+            KeyError,
+        ) as exc:
             raise TraceSchemaError(
-                f"traces file {str(p)!r} is not a readable .npz trace file: {exc}"
-            ) from exc
+                f"traces file {str(p)!r} is not a readable .npz trace file: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
         if not isinstance(entries, dict) or "kind" not in entries:
             raise TraceSchemaError(
                 f"traces file {str(p)!r} has no 'kind' entry: not a bayes_meta_envs trace file"
@@ -221,7 +231,7 @@ class Traces:
             raise TraceSchemaError(f"traces file {str(p)!r} lacks the entries {missing}")
         try:
             metadata = json.loads(str(entries["metadata"]))
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise TraceSchemaError(f"traces file {str(p)!r} has invalid metadata: {exc}") from exc
         if not isinstance(metadata, dict):
             raise TraceSchemaError(f"traces file {str(p)!r} has metadata that is not an object")

@@ -14,7 +14,13 @@ from bayes_meta_envs._validate import check_int
 from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents.lstm.config import ALGO, LSTMConfig
 from bayes_meta_envs.agents.lstm.net import build_net
-from bayes_meta_envs.errors import CheckpointError, InvalidArgumentError, invalid, wrong_type
+from bayes_meta_envs.errors import (
+    BayesMetaError,
+    CheckpointError,
+    InvalidArgumentError,
+    invalid,
+    wrong_type,
+)
 from bayes_meta_envs.protocol import BaseAgent
 from bayes_meta_envs.task import task_of
 
@@ -22,6 +28,24 @@ __all__ = ["LSTMAgent"]
 
 #: A checkpoint folder (``checkpoints/ckpt_NNNNNN``) holds this file and no ``config.json``.
 _TRAINER_STATE_FILE = "trainer_state.json"
+
+
+#: Batches smaller than this are padded with zero rows before the network runs: BLAS computes
+#: small matrix products (matrix-vector, a few rows) with kernels that sum in another order, so
+#: without padding an episode's outputs would depend on the batch it was run in (measured: batch
+#: sizes 1-3, 5, 7 and 9 differed in the last bits from larger batches; from 16 rows on, every
+#: row is computed identically, tested in tests/agents/test_bad_input_agents.py).
+MIN_BATCH = 64
+
+
+def _pad(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """``t`` with zero rows appended along ``dim`` up to :data:`MIN_BATCH` rows."""
+    n = t.shape[dim]
+    if n >= MIN_BATCH:
+        return t
+    shape = list(t.shape)
+    shape[dim] = MIN_BATCH - n
+    return torch.cat([t, t.new_zeros(shape)], dim=dim)
 
 
 class LSTMAgent(BaseAgent):
@@ -82,20 +106,27 @@ class LSTMAgent(BaseAgent):
         ob = np.asarray(obs)
         if ob.ndim != 2 or ob.shape[1] != self.task.obs_dim:
             raise invalid("obs", ob.shape, f"an array of shape (B, {self.task.obs_dim})")
+        if ob.dtype.kind not in "biuf":
+            raise invalid("obs", ob.dtype, "a real-valued array")
         h, c = self._split(state)
-        if ob.shape[0] != h.shape[1]:
-            raise invalid("obs", ob.shape, f"a batch of {h.shape[1]} observations (the state's)")
+        batch = h.shape[1]
+        if ob.shape[0] != batch:
+            raise invalid("obs", ob.shape, f"a batch of {batch} observations (the state's)")
+        x = _pad(torch.as_tensor(ob, dtype=torch.float32), 0)
         with torch.no_grad():
-            _, (h2, c2) = self.net(torch.as_tensor(ob, dtype=torch.float32)[None], (h, c))
-        return np.concatenate([h2[0].numpy(), c2[0].numpy()], axis=1).astype(np.float64)
+            _, (h2, c2) = self.net(x[None], (_pad(h, 1), _pad(c, 1)))
+        hc = torch.cat([h2[0, :batch], c2[0, :batch]], dim=1)
+        return hc.numpy().astype(np.float64)
 
     def output(self, state: np.ndarray) -> np.ndarray:
         h, _ = self._split(state)
+        batch = h.shape[1]
+        hp = _pad(h[0], 0)
         with torch.no_grad():
             if self.kind == "bandit":
-                logits, _ = self.net.policy_value(h[0])
-                return torch.softmax(logits.double(), dim=-1).numpy()
-            return self.net.prediction(h[0]).double().numpy()
+                logits, _ = self.net.policy_value(hp)
+                return torch.softmax(logits[:batch].double(), dim=-1).numpy()
+            return self.net.prediction(hp)[:batch].double().numpy()
 
     # --- persistence ---
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -122,4 +153,9 @@ class LSTMAgent(BaseAgent):
                 f"{str(config_dir / run_folder.CONFIG_FILE)!r} is not a valid LSTM config: {exc}"
             ) from None
         weights = run_folder.load_tensors(p / run_folder.WEIGHTS_FILE)
-        return cls(config, weights, seed=seed)
+        try:
+            return cls(config, weights, seed=seed)
+        except CheckpointError:
+            raise
+        except BayesMetaError as exc:  # e.g. the saved env id or env kwargs are not valid here
+            raise CheckpointError(f"the agent saved in {str(p)!r} cannot be built: {exc}") from None

@@ -28,18 +28,18 @@ import numpy as np
 import torch
 
 from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs._validate import check_bool
 from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents.lstm.agent import LSTMAgent
 from bayes_meta_envs.agents.lstm.checkpoint import (
-    CHECKPOINT_DIR,
-    latest_checkpoint,
+    prepare_run_folder,
     read_checkpoint,
     write_checkpoint,
 )
 from bayes_meta_envs.agents.lstm.config import LSTMConfig
 from bayes_meta_envs.agents.lstm.net import build_net
 from bayes_meta_envs.agents.lstm.updates import bandit_update, prediction_update
-from bayes_meta_envs.errors import CheckpointError, require, wrong_type
+from bayes_meta_envs.errors import require, wrong_type
 from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.task import task_of
 
@@ -87,13 +87,22 @@ class LSTMTrainer:
         checkpoints/ckpt_NNNNNN/          model, optimizer, RNG states, trainer state (all kept)
         tb/                               TensorBoard event files
 
+    A folder that already holds a run is refused unless ``resume`` (continue it: the checkpoint's
+    config must equal ``config`` but for the run-control fields ``total_updates``,
+    ``budget_minutes``, ``num_threads``, ``tensorboard``, ``device``; the seed included) or
+    ``overwrite`` (its run files are removed first).
     With ``resume=True`` training continues from the newest checkpoint in ``out_dir`` (weights,
     optimizer, torch and numpy generator states, update count, history), so an interrupted run
     finishes with the same weights as an uninterrupted one.
     """
 
     def __init__(
-        self, config: LSTMConfig, out_dir: str | os.PathLike[str], *, resume: bool = False
+        self,
+        config: LSTMConfig,
+        out_dir: str | os.PathLike[str],
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
     ) -> None:
         if not isinstance(config, LSTMConfig):
             raise wrong_type("config", config, "an LSTMConfig")
@@ -109,12 +118,12 @@ class LSTMTrainer:
         self.elapsed = 0.0
         self.history: list[dict[str, float]] = []
         self.vec = self.task.make_vector(config.num_envs)
-        if resume:
-            ck = latest_checkpoint(self.out_dir)
-            if ck is None:
-                raise CheckpointError(
-                    f"cannot resume: no checkpoint under {str(self.out_dir / CHECKPOINT_DIR)!r}"
-                )
+        ck = prepare_run_folder(
+            self.out_dir,
+            resume=check_bool("resume", resume),
+            overwrite=check_bool("overwrite", overwrite),
+        )
+        if ck is not None:
             self.load_checkpoint(ck)
 
     # --- schedules ---
@@ -331,6 +340,7 @@ def train_lstm(
     out_dir: str | os.PathLike[str],
     *,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = False,
     set_threads: bool = True,
 ) -> tuple[LSTMAgent, TrainResult]:
@@ -343,7 +353,7 @@ def train_lstm(
     if set_threads:
         torch.set_num_threads(config.num_threads)
     try:
-        trainer = LSTMTrainer(config, out_dir, resume=resume)
+        trainer = LSTMTrainer(config, out_dir, resume=resume, overwrite=overwrite)
         result = trainer.train(progress=progress)
         return trainer.agent(), result
     finally:

@@ -49,6 +49,7 @@ _INT_FIELDS = (
     "lstm_hidden_size",
     "embed_size",
     "total_timesteps",
+    "checkpoint_every",
 )
 # float fields and the interval each must lie in (low, low_open, high)
 _FLOAT_FIELDS = {
@@ -95,7 +96,9 @@ class RecurrentPPOConfig:
     :func:`~bayes_meta_envs.agents.recurrent_ppo.wrap_native_vec_env`) or ``"dummy"`` (SB3's
     DummyVecEnv over single envs). ``lr_schedule``: ``"constant"`` or ``"linear"`` (decays to 0
     over the wall-clock budget when one is given, else over ``total_timesteps``).
-    ``total_timesteps`` caps training when a budget is also given.
+    ``total_timesteps`` caps training when a budget is also given. ``checkpoint_every``: the run
+    folder is saved every that many rollouts (and at the end), so an interrupted run resumes
+    from its last save.
     """
 
     n_envs: int = 128
@@ -117,6 +120,7 @@ class RecurrentPPOConfig:
     ortho_init: bool = False
     total_timesteps: int = 50_000_000
     vectorization: Vectorization = "native"
+    checkpoint_every: int = 50
 
     def __post_init__(self) -> None:
         # each field is checked and stored as its canonical Python type (numpy scalars become

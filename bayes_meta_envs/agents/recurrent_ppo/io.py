@@ -35,6 +35,7 @@ import torch
 from sb3_contrib import RecurrentPPO
 
 from bayes_meta_envs._io import atomic_write, atomic_write_text, jsonable
+from bayes_meta_envs._validate import check_bool
 from bayes_meta_envs.agents.adapters import SB3Agent, from_sb3
 from bayes_meta_envs.agents.recurrent_ppo.config import (
     ALGO,
@@ -63,6 +64,7 @@ __all__ = [
     "load_agent",
     "load_model",
     "load_weights",
+    "prepare_run_folder",
     "read_log",
     "read_run_config",
     "save",
@@ -109,13 +111,49 @@ def save(
     write_config(out, meta)
 
 
+#: What a RecurrentPPO run folder holds once training has written into it.
+RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE, LOG_FILE)
+
+
+def prepare_run_folder(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Check the output folder of a training run before anything is written.
+
+    Temporary files that a killed atomic write left (``.NAME.*.tmp*``) are removed. Without
+    ``resume``, a folder holding a run (any of :data:`RUN_FILES`) is refused with
+    :class:`InvalidArgumentError` unless ``overwrite``, which removes those files first.
+    """
+    if check_bool("overwrite", overwrite) and resume:
+        raise InvalidArgumentError("resume and overwrite must not both be True")
+    if out.exists() and not out.is_dir():
+        raise InvalidArgumentError(f"out_dir must be a folder, got {str(out)!r} (a file)")
+    if not out.is_dir():
+        return
+    for p in out.iterdir():
+        if p.is_file() and any(p.name.startswith(f".{name}.") for name in RUN_FILES):
+            p.unlink(missing_ok=True)
+    if resume:
+        return
+    found = [name for name in RUN_FILES if (out / name).exists()]
+    if found and not overwrite:
+        raise InvalidArgumentError(
+            f"out_dir must be a new or empty folder, got {str(out)!r}: it already holds a run "
+            f"({', '.join(found)}); continue it with resume=True (--resume), choose another "
+            "folder, or pass overwrite=True"
+        )
+    for name in found:
+        (out / name).unlink()
+
+
 def read_log(out: Path) -> list[dict[str, float]]:
     """The rows of ``out/train_log.csv`` (none when the file is absent)."""
     path = out / LOG_FILE
     if not path.is_file():
         return []
-    with path.open(newline="") as fh:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+    except (OSError, UnicodeDecodeError, csv.Error, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{str(path)!r} is corrupt or unreadable: {exc}") from None
 
 
 def read_run_config(path: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,11 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.callbacks import BaseCallback
 
 from bayes_meta_envs._io import jsonable
-from bayes_meta_envs._validate import check_mapping, check_number, check_seed
+from bayes_meta_envs._validate import check_bool, check_mapping, check_number, check_seed
 from bayes_meta_envs.agents.recurrent_ppo.config import RecurrentPPOConfig
 from bayes_meta_envs.agents.recurrent_ppo.io import (
     load_weights,
+    prepare_run_folder,
     read_log,
     read_run_config,
     save,
@@ -38,7 +40,7 @@ from bayes_meta_envs.agents.recurrent_ppo.io import (
 from bayes_meta_envs.agents.recurrent_ppo.policy import build_model, isolated_global_rng
 from bayes_meta_envs.agents.recurrent_ppo.vec_env import make_sb3_vec_env
 from bayes_meta_envs.envs import register_envs
-from bayes_meta_envs.errors import UnknownEnvironmentError, invalid, wrong_type
+from bayes_meta_envs.errors import CheckpointError, UnknownEnvironmentError, invalid, wrong_type
 
 __all__ = ["BudgetCallback", "Clock", "LinearLr", "train"]
 
@@ -91,17 +93,32 @@ class BudgetCallback(BaseCallback):
     model: RecurrentPPO
 
     def __init__(
-        self, clock: Clock, log_rows: list[dict[str, float]], config: RecurrentPPOConfig
+        self,
+        clock: Clock,
+        log_rows: list[dict[str, float]],
+        config: RecurrentPPOConfig,
+        checkpoint: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(verbose=0)
         self.clock = clock
         self.log_rows = log_rows
         self.config = config
+        self.checkpoint = checkpoint
         self.start_steps = 0
+        self.rollouts = 0
         self.last_info_s = float("-inf")
 
     def _on_training_start(self) -> None:
         self.start_steps = self.model.num_timesteps
+
+    def _on_rollout_start(self) -> None:
+        # the previous rollout has been trained on: a consistent point to save the run
+        if (
+            self.checkpoint is not None
+            and self.rollouts
+            and self.rollouts % self.config.checkpoint_every == 0
+        ):
+            self.checkpoint()
 
     def _on_step(self) -> bool:
         # SB3 stops at total_timesteps itself; this stops at the wall-clock budget (the
@@ -124,6 +141,7 @@ class BudgetCallback(BaseCallback):
             "mean_return": mean_ret,
         }
         self.log_rows.append(row)
+        self.rollouts += 1
         # every rollout at DEBUG level; at INFO level at most every 30 seconds
         loud = row["wall_s"] - self.last_info_s >= _INFO_EVERY_S
         if loud:
@@ -154,7 +172,8 @@ def train(
     budget_minutes: float | None = None,
     out_dir: str | Path | None = None,
     resume: bool = False,
-    seed: int = 0,
+    seed: int | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Meta-train RecurrentPPO on ``env_id`` and save it to ``out_dir``; return ``out_dir``.
 
@@ -167,7 +186,10 @@ def train(
     must hold a saved run: its config and weights are loaded (a ``config`` argument, if given,
     must equal the saved one), training continues from its step count up to
     ``config.total_timesteps`` (a finished run is left as it is), and the budget applies to this
-    call. Without ``resume``, an existing saved run in ``out_dir`` is overwritten.
+    call; ``seed`` (default: the saved one) must be the saved run's. Without ``resume``, a
+    folder that already holds a run is refused unless ``overwrite`` (its run files are then
+    removed first). The run folder is saved every ``config.checkpoint_every`` rollouts, so an
+    interrupted run resumes from its last save (``seed`` defaults to 0 for a new run).
     """
     env_kwargs = _check_env_id(env_id, env_kwargs)
     if config is not None and not isinstance(config, RecurrentPPOConfig):
@@ -176,8 +198,9 @@ def train(
         check_number(
             "budget_minutes", budget_minutes, 0.0, low_open=True, expected="a float > 0 or None"
         )
-    seed = int(check_seed("seed", seed) or 0)
+    seed = check_seed("seed", seed, allow_none=True)
     out = Path(out_dir) if out_dir is not None else Path("runs") / f"recurrent-ppo-{env_id}"
+    prepare_run_folder(out, resume=check_bool("resume", resume), overwrite=overwrite)
 
     prior_steps = 0
     prior_wall = 0.0
@@ -194,10 +217,18 @@ def train(
                 (env_id, env_kwargs),
                 f"the env saved in {out}: {saved['env_id']!r} {saved['env_kwargs']!r}",
             )
+        saved_seed = saved.get("seed")
+        if seed is not None and seed != saved_seed:
+            raise CheckpointError(
+                f"the run saved in {str(out)!r} belongs to another run: it was trained with "
+                f"seed={saved_seed!r}, this call has seed={seed!r}; resume with the run's seed"
+            )
+        seed = saved_seed if isinstance(saved_seed, int) and saved_seed >= 0 else 0
         config = saved_config
         prior_steps = int(saved["training"]["timesteps"])
         prior_wall = float(saved["training"]["wall_time_s"])
         log_rows = read_log(out)
+    seed = 0 if seed is None else seed
     cfg = config if config is not None else RecurrentPPOConfig()
     if resume and prior_steps >= cfg.total_timesteps:
         logger.info(
@@ -214,32 +245,36 @@ def train(
     lr: Any = (
         cfg.learning_rate if cfg.lr_schedule == "constant" else LinearLr(cfg.learning_rate, clock)
     )
+    sessions = (saved["training"].get("sessions", 1) + 1) if saved else 1
+
+    def checkpoint() -> None:
+        save(
+            model,
+            out,
+            env_id=env_id,
+            env_kwargs=env_kwargs,
+            config=cfg,
+            seed=seed,
+            training={
+                "timesteps": int(model.num_timesteps),
+                "wall_time_s": round(prior_wall + clock.elapsed(), 3),
+                "budget_minutes": jsonable(budget_minutes),
+                "sessions": sessions,
+                "torch_threads": int(torch.get_num_threads()),
+            },
+            log_rows=log_rows,
+        )
+
     with isolated_global_rng(run_seed):
         env = make_sb3_vec_env(env_id, env_kwargs, cfg.n_envs, run_seed, cfg.vectorization)
         model = build_model(cfg, env, lr)
         if resume:
             load_weights(model, out, optimizer=True)
             model.num_timesteps = prior_steps
-        callback = BudgetCallback(clock, log_rows, cfg)
+        callback = BudgetCallback(clock, log_rows, cfg, checkpoint)
         with torch.inference_mode(False):
             model.learn(total_timesteps=total, callback=callback, reset_num_timesteps=not resume)
         env.close()
-    wall = clock.elapsed()
-    logger.info("recurrent-ppo: trained %d steps in %.1f s", model.num_timesteps, wall)
-    save(
-        model,
-        out,
-        env_id=env_id,
-        env_kwargs=env_kwargs,
-        config=cfg,
-        seed=seed,
-        training={
-            "timesteps": int(model.num_timesteps),
-            "wall_time_s": round(prior_wall + wall, 3),
-            "budget_minutes": jsonable(budget_minutes),
-            "sessions": (saved["training"].get("sessions", 1) + 1) if saved else 1,
-            "torch_threads": int(torch.get_num_threads()),
-        },
-        log_rows=log_rows,
-    )
+    logger.info("recurrent-ppo: trained %d steps in %.1f s", model.num_timesteps, clock.elapsed())
+    checkpoint()
     return out
