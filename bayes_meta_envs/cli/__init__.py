@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -82,8 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     module, _ = SUBCOMMANDS[args.command]
     try:
-        return int(module.run(args) or 0)
+        status = int(module.run(args) or 0)
+        sys.stdout.flush()  # a full or closed stdout fails here, inside the handlers below
+        return status
     except BrokenPipeError:  # output piped into a pager or `head` that closed early
+        _silence_stdout()
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
@@ -95,8 +99,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         if args.verbose:
             traceback.print_exc()
+        if isinstance(exc, OSError):
+            _silence_stdout()  # e.g. stdout on a full disk: the exit-time flush would fail again
         print(f"bayes-meta {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that Python's flush of the unwritten output at
+    exit neither fails again nor prints a second message."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured output)
+        pass
 
 
 def _anticipated(exc: Exception) -> str | None:

@@ -91,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
         f"for {args.budget_minutes:g} min on {config.num_threads} torch threads ..."
     )
     t0 = time.perf_counter()
-    agent, result = agents.train_lstm(config, out / "agent", progress=not args.no_progress)
+    # the demo owns DIR/agent: a rerun replaces the previous demo's agent
+    agent, result = agents.train_lstm(
+        config, out / "agent", overwrite=True, progress=not args.no_progress
+    )
     t_train = time.perf_counter() - t0
     print(
         f"trained {result.updates} updates, {result.env_steps:,} env steps "

@@ -48,6 +48,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --out"
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train into an --out that already holds a run, removing that run's files",
+    )
     parser.add_argument("--seed", type=int, default=None, metavar="S", help="training seed")
     parser.add_argument(
         "--num-threads",
@@ -65,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     config = _lstm_config(args)
     out = Path(args.out) if args.out else Path("runs") / f"lstm-{config.env_id}"
     t0 = time.perf_counter()
-    _, result = agents.train_lstm(config, out, resume=args.resume, progress=not args.no_progress)
+    _, result = agents.train_lstm(
+        config, out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress
+    )
     wall = time.perf_counter() - t0
     print(
         f"trained {result.updates} updates ({result.env_steps:,} env steps) in "
@@ -129,7 +136,8 @@ def _run_recurrent_ppo(args: argparse.Namespace) -> int:
         args.budget_minutes,
         args.out,
         args.resume,
-        args.seed if args.seed is not None else 0,
+        args.seed,  # None: the saved run's seed when resuming, else 0
+        overwrite=args.overwrite,
     )
     print(f"wrote {out}")
     return 0
