@@ -8,8 +8,11 @@ evaluation record to Tune (:func:`ray.tune.report`), and finally scores the trai
 Checkpoints: each new LSTM checkpoint of the run folder is also handed to Tune (a copy of the
 ``checkpoints/ckpt_NNNNNN`` folder beside a small ``sweep_trial.json``). When Tune restarts the
 trial (the sweep was interrupted and started again, or Tune's fault tolerance retries it),
-:func:`ray.tune.get_checkpoint` returns the last one: it is put back into the run folder and the
-trainer resumes from it, so the run ends with the same weights as an uninterrupted one (on CPU).
+:func:`ray.tune.get_checkpoint` returns the last one: it is put back into the run folder (when
+missing there) and the trainer resumes from the newest checkpoint of the run folder (a checkpoint
+written just before the interruption and not yet handed to Tune counts too, when the run folder
+holds this trial's config), so the run ends with the same weights as an uninterrupted one (on
+CPU). Without a Tune checkpoint or a matching run folder the trial starts afresh.
 The RecurrentPPO recipe saves only at the end: an interrupted RecurrentPPO trial starts over.
 
 Needs Ray Tune (the ``sweep`` extra) and torch (the ``train`` extra), imported at the top.
@@ -28,12 +31,11 @@ import torch
 from ray import tune
 
 from bayes_meta_envs._io import atomic_write_text
-from bayes_meta_envs.agents import zoo
+from bayes_meta_envs.agents import recurrent_ppo, run_folder, zoo
 from bayes_meta_envs.agents.lstm.checkpoint import CHECKPOINT_DIR, latest_checkpoint
 from bayes_meta_envs.agents.lstm.config import LSTMConfig
 from bayes_meta_envs.agents.lstm.trainer import LSTMTrainer
-from bayes_meta_envs.agents.recurrent_ppo.config import RecurrentPPOConfig
-from bayes_meta_envs.agents.recurrent_ppo.training import train as train_recurrent_ppo
+from bayes_meta_envs.errors import BayesMetaError
 from bayes_meta_envs.scoring import score
 from bayes_meta_envs.sweep.spec import TrialSpec
 from bayes_meta_envs.sweep.summary import SCORE_FILE
@@ -44,10 +46,18 @@ __all__ = ["TRIAL_STATE", "run_trial"]
 TRIAL_STATE = "sweep_trial.json"
 
 
+def _saved_config(run_dir: Path) -> LSTMConfig | None:
+    """The LSTM config of the run folder ``run_dir`` (None when there is none)."""
+    try:
+        return LSTMConfig.from_dict(run_folder.read_config(run_dir, algo="lstm"))
+    except BayesMetaError:
+        return None
+
+
 class _Session:
     """The trial's side of Tune: its wall clock over sessions, and what it has reported."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, config: LSTMConfig | None = None) -> None:
         self.run_dir = run_dir
         self.start = time.perf_counter()
         self.prior_seconds = 0.0
@@ -66,8 +76,8 @@ class _Session:
                         shutil.copytree(Path(d) / name, target)
             self.prior_seconds = float(self.restored["trial_seconds"])
             self.reported_ckpt = name
-        elif run_dir.exists():  # a fresh start: nothing of an earlier attempt is kept
-            shutil.rmtree(run_dir)
+        elif run_dir.exists() and (config is None or _saved_config(run_dir) != config):
+            shutil.rmtree(run_dir)  # a fresh start: nothing of another attempt is kept
 
     def seconds(self) -> float:
         return self.prior_seconds + time.perf_counter() - self.start
@@ -96,7 +106,9 @@ def _lstm(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
         {**fields, "env_id": trial.env_id, "env_kwargs": trial.env_kwargs, "seed": trial.seed}
     )
     torch.set_num_threads(config.num_threads)
-    session = _Session(run_dir)
+    # the run folder's own checkpoints count too: one written just before an interruption, and
+    # not yet handed to Tune, is resumed from rather than trained again
+    session = _Session(run_dir, config)
     trainer = LSTMTrainer(config, run_dir, resume=latest_checkpoint(run_dir) is not None)
     session.reported_evals = len(trainer.history)
 
@@ -116,11 +128,12 @@ def _lstm(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
 def _recurrent_ppo(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
     fields = dict(trial.config)
     budget = fields.pop("budget_minutes", None)
-    config = RecurrentPPOConfig.from_dict(fields)
+    config = recurrent_ppo.RecurrentPPOConfig.from_dict(fields)
     torch.set_num_threads(threads)
     session = _Session(run_dir)
     if session.restored is None or not session.restored.get("trained"):
-        train_recurrent_ppo(
+        # sb3-contrib is imported here, on first use, not by the LSTM trials
+        recurrent_ppo.train(
             trial.env_id, trial.env_kwargs, config, budget, run_dir, False, trial.seed
         )
         session.report({}, trained=True)

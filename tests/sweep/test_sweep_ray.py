@@ -22,6 +22,7 @@ pytest.importorskip("safetensors")
 
 from bayes_meta_envs.agents import load  # noqa: E402
 from bayes_meta_envs.agents.run_folder import load_tensors  # noqa: E402
+from bayes_meta_envs.cli import main  # noqa: E402
 from bayes_meta_envs.scoring import score  # noqa: E402
 from bayes_meta_envs.sweep import SweepSpec, read_summary, run_sweep  # noqa: E402
 
@@ -46,6 +47,8 @@ SPEC = SweepSpec(
     config=CONFIG,
     score_episodes=200,
 )
+# the bandit half of SPEC: its trials are SPEC's first two
+BANDIT_SPEC = SweepSpec(envs=SPEC.envs[:1], seeds=2, config=CONFIG, score_episodes=200)
 RUN_FILES = ("config.json", "history.json", "model.safetensors", "score.json")
 
 
@@ -135,7 +138,7 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_pa
     )
     address = ray_session.address_info["address"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, json.dumps(SPEC.to_dict()), str(out), address],
+        [sys.executable, "-c", code, json.dumps(BANDIT_SPEC.to_dict()), str(out), address],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -155,10 +158,15 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_pa
     runs = sorted((out / "runs").iterdir())
     mid_way = [r for r in runs if (r / "checkpoints").is_dir() and not (r / "score.json").exists()]
     assert mid_way, "the interruption came too late: no trial was stopped mid-way"
+    # resumed, not started over: the checkpoints written before the interruption stay as they are
+    kept = {str(p): p.stat().st_mtime_ns for r in mid_way for p in r.glob("checkpoints/*/*")}
+    assert kept
 
-    resumed = run_sweep(SPEC, out)
-    assert [r.status for r in resumed.rows] == ["ok"] * 4
-    for a, b in zip(tiny.rows, resumed.rows):
+    resumed = run_sweep(BANDIT_SPEC, out)
+    assert {p: Path(p).stat().st_mtime_ns for p in kept} == kept
+    assert [r.status for r in resumed.rows] == ["ok"] * 2
+    assert [r.trial for r in resumed.rows] == [r.trial for r in tiny.rows[:2]]
+    for a, b in zip(tiny.rows[:2], resumed.rows):
         wa, wb = _weights(a.run_dir), _weights(b.run_dir)
         assert wa.keys() == wb.keys()
         for k in wa:
@@ -166,22 +174,54 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_pa
         assert (a.metric, a.value, a.ci95) == (b.metric, b.value, b.ci95)
 
 
-def test_invalid_trial_fails_alone(ray_session, tmp_path):
-    spec = SweepSpec(
-        envs=["MetaPredictBernoulli-v0"],
-        seeds=[3],
-        config={**CONFIG, "total_updates": 5, "eval_every": 5},
-        grid={"hidden_size": [8, -1]},
-        score_episodes=50,
-    )
-    summary = run_sweep(spec, tmp_path / "bad")
-    good, bad = summary.rows
+def test_invalid_trial_fails_alone_in_the_command(ray_session, tmp_path, capsys):
+    # the command joins the Ray this module started (run_sweep uses an initialised Ray)
+    config = tmp_path / "base.json"
+    config.write_text(json.dumps({**CONFIG, "total_updates": 5, "eval_every": 5}))
+    out = tmp_path / "bad"
+    argv = ["sweep", "--envs", "MetaPredictBernoulli-v0", "--seeds", "1", "--config", str(config)]
+    argv += ["--grid", '{"hidden_size": [8, -1]}', "--score-episodes", "50", "--out", str(out)]
+    assert main(argv) == 1
+    printed = capsys.readouterr().out
+    assert "1 of 2 trials did not finish" in printed
+    good, bad = read_summary(out).rows
     assert (good.status, good.settings, good.error) == ("ok", {"hidden_size": 8}, None)
     assert load(good.run_dir) is not None
-    assert bad.status == "error"
-    assert bad.settings == {"hidden_size": -1}
+    assert (bad.status, bad.settings, bad.value) == ("error", {"hidden_size": -1}, None)
     assert bad.error is not None
     assert bad.error.startswith("InvalidArgumentError: ")
     assert "hidden_size" in bad.error and "-1" in bad.error
-    assert bad.value is None
-    assert "error: InvalidArgumentError" in (tmp_path / "bad" / "summary.md").read_text()
+    assert f"error: {bad.error}" in printed
+    assert f"error: {bad.error}" in (out / "summary.md").read_text()
+
+
+def test_recurrent_ppo_trial_writes_a_loadable_run_folder(ray_session, tmp_path):
+    pytest.importorskip("sb3_contrib")
+    config = {
+        "n_envs": 4,
+        "n_steps": 10,
+        "batch_size": 20,
+        "n_epochs": 1,
+        "lstm_hidden_size": 8,
+        "embed_size": 8,
+        "total_timesteps": 80,
+    }
+    spec = SweepSpec(
+        envs=[("MetaPredictBernoulli-v0", {"horizon": 10})],
+        algo="recurrent-ppo",
+        config=config,
+        score_episodes=50,
+    )
+    (row,) = run_sweep(spec, tmp_path / "ppo").rows
+    assert (row.status, row.metric) == ("ok", "excess_log_loss")
+    saved = json.loads((Path(row.run_dir) / "config.json").read_text())
+    assert saved["algo"] == "recurrent-ppo"
+    assert saved["config"]["total_timesteps"] == 80
+    report = score(
+        load(row.run_dir),
+        "MetaPredictBernoulli-v0",
+        env_kwargs={"horizon": 10},
+        episodes=50,
+        seed=0,
+    )
+    assert report.metric("excess_log_loss").mean == pytest.approx(row.value, abs=1e-12)
