@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 DEFAULT_BATCH_SIZE = 10_000
-BANDIT_CURVES = ("reward", "regret", "bayes_gap", "kl", "agreement")
+BANDIT_CURVES = ("reward", "regret", "bayes_gap", "kl_to_bayes_set", "kl_tie_split", "agreement")
 PREDICTION_CURVES = ("log_loss", "excess_log_loss", "kl")
 #: What an agent's ``output`` holds: action probabilities or actions (bandits), or the
 #: predictive's parameters (prediction tasks).
@@ -243,7 +243,8 @@ class _Run:
         with_probs = outputs == "probabilities"
         env_a, env_b = task.make_vector(self.batch), task.make_vector(self.batch)
         names = ("return", "bayes_return", "regret", "bayes_regret", "bayes_gap", "agreement")
-        acc = _Accumulator(self.episodes, h, names + (("kl",) if with_probs else ()), BANDIT_CURVES)
+        kls = ("kl_to_bayes_set", "kl_tie_split") if with_probs else ()
+        acc = _Accumulator(self.episodes, h, names + kls, BANDIT_CURVES)
         pad = np.zeros(self.batch, dtype=np.int64)
         for first, n, seed in self._batches():
             obs_a, info = env_a.reset(seed=seed)
@@ -276,8 +277,10 @@ class _Run:
                     a_a = _sample(out_a, u[:, t])
                     with np.errstate(divide="ignore", invalid="ignore"):
                         terms = np.where(optimal, out_on * (np.log(out_on) - np.log(out_a)), 0.0)
-                    c["kl"][:, t] = terms.sum(axis=1)
+                    c["kl_tie_split"][:, t] = terms.sum(axis=1)
                     c["agreement"][:, t] = (out_a * optimal).sum(axis=1)
+                    with np.errstate(divide="ignore"):
+                        c["kl_to_bayes_set"][:, t] = -np.log(np.minimum(c["agreement"][:, t], 1.0))
                 else:
                     a_a = out_a
                     c["agreement"][:, t] = optimal[rows, a_a]
@@ -324,7 +327,8 @@ class _Run:
                 "agreement": c["agreement"].mean(axis=1),
             }
             if with_probs:
-                values["kl"] = c["kl"].mean(axis=1)
+                for name in kls:
+                    values[name] = c[name].mean(axis=1)
             acc.put(first, values)
             for name in BANDIT_CURVES:
                 acc.add_curve(name, c[name])

@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 REPORT_KIND = "bayes_meta_envs.score_report"
-SCORE_SCHEMA_VERSION = 1
+#: 2: bandit reports hold ``kl_to_bayes_set`` and ``kl_tie_split`` (schema 1's bandit ``kl``, which
+#: is read back as ``kl_tie_split``).
+SCORE_SCHEMA_VERSION = 2
 
 # metric name -> (label in summary(), unit)
 METRIC_LABELS: dict[str, tuple[str, str]] = {
@@ -49,6 +51,8 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "bayes_gap": ("Bayes gap (regret - Bayes)", "per episode"),
     "normalised_score": ("normalised score", "random 0, Bayes 1"),
     "kl": ("KL(Bayes || agent)", "per step"),
+    "kl_to_bayes_set": ("KL(agent -> Bayes set)", "per step"),
+    "kl_tie_split": ("KL(Bayes tie-split || agent)", "per step"),
     "agreement": ("agreement with Bayes", "per step"),
     "log_loss": ("log-loss", "per step"),
     "bayes_log_loss": ("Bayes-optimal log-loss", "per step"),
@@ -62,7 +66,8 @@ BANDIT_METRICS = (
     "bayes_regret",
     "bayes_gap",
     "normalised_score",
-    "kl",
+    "kl_to_bayes_set",
+    "kl_tie_split",
     "agreement",
 )
 #: The metrics of a prediction report, in their order.
@@ -208,7 +213,8 @@ class ScoreReport:
 
     @property
     def kl(self) -> Estimate | None:
-        return self.metrics.get("kl")
+        """The behavioural divergence: ``kl_to_bayes_set`` for bandits, ``kl`` for prediction."""
+        return self.metrics.get("kl_to_bayes_set" if self.env_kind == "bandit" else "kl")
 
     @property
     def agreement(self) -> Estimate | None:
@@ -285,6 +291,11 @@ class ScoreReport:
                 f"data must be a score report with schema_version <= {SCORE_SCHEMA_VERSION}, "
                 f"got {version!r} (upgrade bayes-meta-envs to read newer reports)"
             )
+        metrics, curves = dict(data.get("metrics") or {}), dict(data.get("curves") or {})
+        if version == 1 and data.get("env_kind") == "bandit":  # schema 1: "kl" was the tie-split
+            for table in (metrics, curves):
+                if "kl" in table:
+                    table["kl_tie_split"] = table.pop("kl")
         try:
             return cls(
                 agent=str(data["agent"]),
@@ -296,8 +307,8 @@ class ScoreReport:
                 seed=int(data["seed"]),
                 horizon=int(data["horizon"]),
                 probabilities=bool(data["probabilities"]),
-                metrics={k: _estimate_from_json(v) for k, v in data["metrics"].items()},
-                curves={k: _curve_from_json(v) for k, v in data["curves"].items()},
+                metrics={k: _estimate_from_json(v) for k, v in metrics.items()},
+                curves={k: _curve_from_json(v) for k, v in curves.items()},
                 references={k: _from_json_float(v) for k, v in data["references"].items()},
                 package_version=str(data["package_version"]),
                 schema_version=version,

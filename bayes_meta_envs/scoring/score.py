@@ -31,9 +31,16 @@ Bandits
       alpha_k / (alpha_k + beta_k)`` the exact expected return of uniformly random play. Since
       ``E[bayes_gap] = V* - E[return]``, its expectation is ``(E[return] - R_random) / (V* -
       R_random)``: 0 for random play, exactly 1 for the Bayes-optimal agent.
-    * ``kl``: per-step ``KL(pi_Bayes || pi_agent)`` along the agent's trajectory, averaged over
-      the episode's steps (``inf`` where the agent gives probability 0 to an action the
-      Bayes-optimal agent may take). Needs probabilities: ``None`` for callables.
+    * ``kl_to_bayes_set``: per-step ``-log pi_agent(A*)`` along the agent's trajectory, averaged
+      over the episode's steps, where ``A*`` is the set of Bayes-optimal actions. Where several
+      actions are Bayes-optimal (ties, e.g. the first pull) the Bayes-optimal policy is the set of
+      distributions on ``A*``, and ``-log pi(A*)`` is the KL from ``pi`` to that set
+      (``min_q KL(q || pi)`` over ``q`` supported on ``A*``, attained at ``q = pi | A*``): 0 for
+      every Bayes-optimal agent, however it breaks ties. Needs probabilities (``None`` for
+      callables).
+    * ``kl_tie_split``: per-step ``KL(pi_tie || pi_agent)`` with ``pi_tie`` the Bayes-optimal
+      probability split uniformly over ``A*`` (``inf`` where the agent gives probability 0 to a
+      tied Bayes-optimal action, e.g. a deterministic agent's first pull). Needs probabilities.
     * ``agreement``: the probability that the agent's action at step ``t`` is a Bayes-optimal
       action (one in the support of the Bayes-optimal output, i.e. its arg-max set), averaged
       over steps. With probabilities it is the mass the agent puts on that set; for callables it
@@ -212,11 +219,12 @@ def _bandit_metrics(
     span = run.references["bayes_value"] - run.references["random_return"]
     metrics["bayes_gap"] = Estimate.from_samples(gap)
     metrics["normalised_score"] = Estimate.from_samples(1.0 - gap / span) if span > 0 else None
-    metrics["kl"] = run.estimate("kl") if probs_available else None
+    for key in ("kl_to_bayes_set", "kl_tie_split"):
+        metrics[key] = run.estimate(key) if probs_available else None
     metrics["agreement"] = run.estimate("agreement")
     curves: dict[str, Curve | None] = {name: run.curve(name) for name in run.curve_sums}
     if not probs_available:
-        curves["kl"] = None
+        curves["kl_to_bayes_set"] = curves["kl_tie_split"] = None
     return metrics, curves
 
 

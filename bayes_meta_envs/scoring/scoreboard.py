@@ -93,7 +93,8 @@ _BANDIT_COLUMNS = (
     ("regret", "pseudo-regret"),
     ("bayes_gap", "Bayes gap"),
     ("normalised_score", "normalised"),
-    ("kl", "KL(Bayes‖agent)/step"),
+    ("kl_to_bayes_set", "KL(agent→Bayes set)/step"),
+    ("kl_tie_split", "tie-split KL/step"),
     ("agreement", "agreement"),
 )
 _PREDICTION_COLUMNS = (
@@ -120,9 +121,12 @@ def scoreboard_markdown(board: dict[str, Any], seconds: float | None = None) -> 
         "Each cell is the mean over episodes ± the half-width of its 95% confidence interval. "
         "Bandits: return and pseudo-regret per episode; Bayes gap = regret − Bayes-optimal regret "
         "on the same tasks and noise; normalised score: random 0, Bayes-optimal 1; KL from the "
-        "Bayes-optimal policy to the agent's along the agent's trajectory (inf when the agent "
-        "puts probability 0 on an action the Bayes-optimal agent may take); agreement: "
-        "probability of taking a Bayes-optimal action. Prediction: per-step log-loss, excess "
+        "agent's policy to the set of Bayes-optimal policies, −log π(A*) with A* the "
+        "Bayes-optimal actions, along the agent's trajectory (0 for any agent that always takes a "
+        "Bayes-optimal action, however it breaks ties); tie-split KL: from the Bayes-optimal "
+        "policy with ties split uniformly to the agent's (inf when the agent puts probability 0 "
+        "on a tied Bayes-optimal action, as a deterministic agent does at the first pull); "
+        "agreement: π(A*), the probability of taking a Bayes-optimal action. Prediction: per-step log-loss, excess "
         "over the exact posterior predictive, normalised score (prior predictive 0, Bayes 1) and "
         "KL between the predictives. Definitions: `bayes_meta_envs/scoring/score.py`. "
         "The machine-readable version is [scoreboard.json](scoreboard.json).",

@@ -56,8 +56,8 @@ def test_ppo_is_scored_with_probabilities() -> None:
         expected = torch.softmax(logits, dim=-1).numpy()
     np.testing.assert_allclose(probs, expected, rtol=1e-6)
     report = score(model, ENV, episodes=300, seed=0)
-    assert report.probabilities and report.metrics["kl"] is not None
-    assert np.isfinite(report.metrics["kl"].mean) and report.agent == "from_sb3(PPO)"
+    assert report.probabilities and report.metrics["kl_to_bayes_set"] is not None
+    assert np.isfinite(report.metrics["kl_to_bayes_set"].mean) and report.agent == "from_sb3(PPO)"
 
 
 def test_a2c_on_a_prediction_task_acts_with_the_mean() -> None:
@@ -84,7 +84,7 @@ def test_recurrent_ppo_state_matches_its_own_predict() -> None:
     agent = from_sb3(model)
     assert agent.initial_state(3).shape == (3, 2 * 2 * 16)
     report = score(model, ENV, episodes=200, seed=0, record_traces=2)
-    assert report.probabilities and np.isfinite(report.metrics["kl"].mean)
+    assert report.probabilities and np.isfinite(report.metrics["kl_to_bayes_set"].mean)
     tr = report.traces
     # replay episode 1 through sb3-contrib's own predict (which resets at episode_start)
     state, start = None, np.ones(1, dtype=bool)

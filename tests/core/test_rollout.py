@@ -30,7 +30,8 @@ def test_the_bayes_agent_has_a_gap_of_exactly_zero() -> None:
     run = paired_rollout(BayesOptimalAgent.for_env(task), task, episodes=500, seed=1)
     assert np.all(run.per_episode["bayes_gap"] == 0.0)
     assert np.all(run.per_episode["agreement"] == 1.0)
-    assert np.all(run.per_episode["kl"] == 0.0)
+    assert np.all(run.per_episode["kl_tie_split"] == 0.0)
+    assert np.all(run.per_episode["kl_to_bayes_set"] == 0.0)
     np.testing.assert_array_equal(run.per_episode["return"], run.per_episode["bayes_return"])
     # and its mean return estimates the exact value
     assert run.estimate("return").contains(bayes_optimal_value(3, 20))
@@ -92,7 +93,7 @@ def test_actions_only_agents_have_agreement_but_no_kl() -> None:
     run = paired_rollout(
         ArgmaxOnly(GreedyAgent.for_env(task)), task, episodes=200, seed=0, outputs="actions"
     )
-    assert "kl" not in run.per_episode
+    assert "kl_tie_split" not in run.per_episode and "kl_to_bayes_set" not in run.per_episode
     assert 0.5 < run.estimate("agreement").mean <= 1.0
 
 

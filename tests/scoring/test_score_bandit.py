@@ -46,7 +46,8 @@ def test_bayes_gap_is_exactly_zero_and_return_matches_the_dp_value() -> None:
     report = score(agent, ENV, episodes=20_000, seed=1)
     gap = report.metrics["bayes_gap"]
     assert gap is not None and gap.mean == 0.0 and gap.ci95 == 0.0
-    assert report.metrics["kl"].mean == 0.0
+    assert report.metrics["kl_tie_split"].mean == 0.0
+    assert report.metrics["kl_to_bayes_set"].mean == 0.0
     assert report.metrics["agreement"].mean == 1.0
     assert report.metrics["normalised_score"].mean == 1.0
     assert report.mean_return.contains(bayes_optimal_value(2, 20, (1.0, 1.0)))
@@ -84,7 +85,9 @@ def test_random_agent_kl_and_agreement_have_closed_forms() -> None:
     tie = (tr.bayes_output > 0).sum(axis=2) == 2
     kl = np.where(tie, 0.0, np.log(2.0)).mean(axis=1).mean()
     agree = np.where(tie, 1.0, 0.5).mean(axis=1).mean()
-    assert report.metrics["kl"].mean == pytest.approx(kl, rel=1e-12)
+    assert report.metrics["kl_tie_split"].mean == pytest.approx(kl, rel=1e-12)
+    # -log pi(A*): 0 at a tie (both arms optimal), log 2 otherwise: the same numbers here
+    assert report.metrics["kl_to_bayes_set"].mean == pytest.approx(kl, rel=1e-12)
     assert report.metrics["agreement"].mean == pytest.approx(agree, rel=1e-12)
     assert tie[:, 0].all()  # at the prior both arms are optimal
 
@@ -127,7 +130,8 @@ def test_callable_agent_is_scored_without_probabilities() -> None:
 
     report = score(win_stay_lose_shift, ENV, episodes=2_000, seed=0, record_traces=True)
     assert report.probabilities is False
-    assert report.metrics["kl"] is None and report.curves["kl"] is None
+    for key in ("kl_to_bayes_set", "kl_tie_split"):
+        assert report.metrics[key] is None and report.curves[key] is None
     assert "n/a" in report.summary()
     tr = report.traces
     assert tr.agent_output.shape == (2_000, 20, 0)
@@ -143,10 +147,11 @@ def test_callable_agent_is_scored_without_probabilities() -> None:
 
 def test_report_json_round_trip_with_infinite_kl() -> None:
     report = score(GreedyAgent.for_env(ENV), ENV, episodes=500, seed=0)
-    assert report.metrics["kl"].mean == np.inf  # greedy gives probability 0 to Bayes actions
+    # greedy gives probability 0 to a tied Bayes-optimal action, and some to a non-optimal one
+    assert report.metrics["kl_tie_split"].mean == np.inf
     text = report.to_json()
     assert "Infinity" not in text and "NaN" not in text
     again = ScoreReport.from_json(text)
     assert again == report
     assert again.to_json() == text
-    assert "KL(Bayes || agent)" in report.summary()
+    assert "KL(Bayes tie-split || agent)" in report.summary()

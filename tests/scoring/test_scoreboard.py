@@ -80,6 +80,7 @@ def test_bayes_rows_agree_with_the_exact_values(board: dict[str, Any]) -> None:
             assert bayes.references["bayes_value"] == pytest.approx(v, rel=1e-12)
             assert bayes.metrics["bayes_gap"].mean == 0.0
             assert bayes.metrics["agreement"].mean == 1.0
+            assert bayes.metrics["kl_to_bayes_set"].mean == 0.0
         else:
             assert bayes.metrics["excess_log_loss"].mean == 0.0
             assert bayes.metrics["kl"].mean == pytest.approx(0.0, abs=1e-12)
