@@ -1,0 +1,74 @@
+"""Analysis of meta-learners against the Bayes-optimal agents: simulation (D_s, D_o), embeddings,
+training dynamics and MDS across runs, and the paper's report. Reads agents, checkpoints and
+traces; never trains.
+
+Modules: :mod:`.simulation` (:func:`simulate`, :class:`SimulationResult`), :mod:`.maps` (paired
+states, the map phi), :mod:`.dynamics` (checkpoints, :func:`training_dynamics`,
+:func:`mds_of_runs`), :mod:`.figures`, :mod:`.markdown` and :mod:`.report` (:func:`write_report`),
+:mod:`.plots` (training curves and score plots).
+
+Importing this package imports neither scikit-learn nor matplotlib: the names below are loaded on
+first access, and a missing dependency raises
+:class:`~bayes_meta_envs.errors.MissingDependencyError` naming the ``analysis`` extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from bayes_meta_envs.errors import MissingDependencyError
+
+if TYPE_CHECKING:
+    from bayes_meta_envs.analysis.dynamics import (
+        load_checkpoints,
+        mds_of_runs,
+        training_dynamics,
+    )
+    from bayes_meta_envs.analysis.maps import collect_states, fit_map
+    from bayes_meta_envs.analysis.report import write_report
+    from bayes_meta_envs.analysis.simulation import SimulationResult, simulate
+
+__all__ = [
+    "SimulationResult",
+    "collect_states",
+    "fit_map",
+    "load_checkpoints",
+    "mds_of_runs",
+    "simulate",
+    "training_dynamics",
+    "write_report",
+]
+
+_LAZY = {
+    "SimulationResult": "simulation",
+    "simulate": "simulation",
+    "collect_states": "maps",
+    "fit_map": "maps",
+    "load_checkpoints": "dynamics",
+    "mds_of_runs": "dynamics",
+    "training_dynamics": "dynamics",
+    "write_report": "report",
+}
+_HEAVY = ("sklearn", "matplotlib", "threadpoolctl", "scipy")
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    except ImportError as exc:
+        if exc.name is None or exc.name.split(".")[0] not in _HEAVY:
+            raise
+        raise MissingDependencyError(
+            f"{exc.name} is required for {__name__}.{name}; install it with "
+            "`pip install 'bayes-meta-envs[analysis]'`"
+        ) from exc
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

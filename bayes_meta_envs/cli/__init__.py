@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from bayes_meta_envs._version import __version__
-from bayes_meta_envs.cli import baselines, demo, envs, gittins, score, sweep, train
+from bayes_meta_envs.cli import baselines, demo, envs, gittins, report, score, sweep, train
 from bayes_meta_envs.errors import BayesMetaError
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
@@ -43,6 +43,7 @@ SUBCOMMANDS: dict[str, tuple[ModuleType, str]] = {
     ),
     "train": (train, "meta-train an LSTM or a RecurrentPPO agent"),
     "sweep": (sweep, "many training runs as Ray Tune trials, locally or on a Ray cluster"),
+    "report": (report, "the paper's report: D_s/D_o both ways, controls, dynamics, MDS"),
     "demo": (
         demo,
         "meta-train an LSTM on MetaBandit-v0, score it against Bayes-optimal, write plots",

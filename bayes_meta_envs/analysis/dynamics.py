@@ -1,0 +1,204 @@
+"""Training dynamics: behaviour and structure over a run's checkpoints, and MDS across runs.
+
+Mikulik et al. (NeurIPS 2020), section 4.3 and their figure of runs converging: over training, a
+meta-learner's behaviour (Bayes gap, excess log-loss, the divergence of its outputs) and its
+structural distance to the Bayes-optimal agent (D_s, D_o in both directions) are measured at every
+saved checkpoint; across several runs, every checkpoint becomes a point of a multidimensional
+scaling (MDS, scikit-learn, metric, on a precomputed dissimilarity matrix) with the Bayes-optimal
+agent as one more point, once from the pairwise divergences of the agents' outputs on shared input
+histories and once from the pairwise differences of their performance.
+
+Reads checkpoints; never trains. The untrained network of a run's configuration is its step 0.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.manifold import MDS
+from threadpoolctl import threadpool_limits
+
+from bayes_meta_envs._validate import check_int
+from bayes_meta_envs.agents import lstm  # torch only when LSTMAgent is reached
+from bayes_meta_envs.analysis.maps import collect_states
+from bayes_meta_envs.analysis.simulation import simulate, untrained_twin
+from bayes_meta_envs.baselines import bayes_agent
+from bayes_meta_envs.errors import CheckpointError
+from bayes_meta_envs.protocol import Agent
+from bayes_meta_envs.rollout import paired_rollout
+from bayes_meta_envs.task import MetaTask
+
+__all__ = [
+    "CheckpointRow",
+    "RunEmbedding",
+    "behaviour",
+    "checkpoint_dirs",
+    "load_checkpoints",
+    "mds_of_runs",
+    "training_dynamics",
+]
+
+
+def checkpoint_dirs(run: str | os.PathLike[str]) -> list[tuple[int, Path]]:
+    """``(update, folder)`` of every ``checkpoints/ckpt_NNNNNN`` of a run folder, in order."""
+    root = Path(run) / "checkpoints"
+    if not root.is_dir():
+        raise CheckpointError(f"run folder {str(run)!r} has no checkpoints/ folder")
+    out = []
+    for p in sorted(root.iterdir()):
+        if p.is_dir() and p.name.startswith("ckpt_") and p.name[5:].isdigit():
+            out.append((int(p.name[5:]), p))
+    return out
+
+
+def load_checkpoints(
+    run: str | os.PathLike[str], *, every: int = 1, with_untrained: bool = True
+) -> list[tuple[int, Agent]]:
+    """``(update, agent)`` for every ``every``-th checkpoint of an LSTM run (always the last),
+    preceded by the untrained network of the run's configuration at update 0."""
+    found = checkpoint_dirs(run)
+    if not found:
+        raise CheckpointError(f"run folder {str(run)!r} has no checkpoints")
+    keep = found[check_int("every", every, 1) - 1 :: every]
+    if not keep or keep[-1] != found[-1]:
+        keep.append(found[-1])
+    agents: list[tuple[int, Agent]] = [(step, lstm.LSTMAgent.load(p)) for step, p in keep]
+    if with_untrained:
+        twin = untrained_twin(agents[0][1])
+        if twin is not None:
+            agents.insert(0, (0, twin))
+    return agents
+
+
+def behaviour(agent: Agent, task: MetaTask, *, episodes: int, seed: int) -> dict[str, float]:
+    """Bandits: Bayes gap and ``kl_to_bayes_set``; prediction: excess log-loss and KL."""
+    run = paired_rollout(agent, task, episodes=episodes, seed=seed)
+    if task.is_bandit:
+        return {
+            "bayes_gap": run.estimate("bayes_gap").mean,
+            "divergence": run.estimate("kl_to_bayes_set").mean,
+        }
+    return {
+        "excess_log_loss": run.estimate("excess_log_loss").mean,
+        "divergence": run.estimate("kl").mean,
+    }
+
+
+@dataclass(frozen=True)
+class CheckpointRow:
+    """One checkpoint of a run: behaviour and both directions of simulation with Bayes."""
+
+    step: int
+    performance: float  # Bayes gap (bandits) or excess log-loss (prediction)
+    divergence: float  # kl_to_bayes_set (bandits) or KL between predictives
+    d_s: float  # meta-learner -> Bayes
+    d_o: float
+    d_s_reverse: float  # Bayes -> meta-learner
+    d_o_reverse: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: float(v) for k, v in self.__dict__.items()}
+
+
+def training_dynamics(
+    checkpoints: list[tuple[int, Agent]], task: MetaTask, *, episodes: int, seed: int
+) -> list[CheckpointRow]:
+    """Behaviour and D_s/D_o (both directions, histories of the target) at each checkpoint."""
+    bayes = bayes_agent(task)
+    rows = []
+    key = "bayes_gap" if task.is_bandit else "excess_log_loss"
+    for step, agent in checkpoints:
+        b = behaviour(agent, task, episodes=episodes, seed=seed)
+        fwd = simulate(agent, bayes, task, episodes=episodes, seed=seed, control=None)
+        rev = simulate(bayes, agent, task, episodes=episodes, seed=seed, control=None)
+        rows.append(
+            CheckpointRow(
+                step,
+                b[key],
+                b["divergence"],
+                fwd.d_s.mean,
+                fwd.d_o.mean,
+                rev.d_s.mean,
+                rev.d_o.mean,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class RunEmbedding:
+    """MDS coordinates of every checkpoint of every run and of the Bayes-optimal agent.
+
+    ``labels[i]`` is ``(run, step)`` (``("bayes", -1)`` for the Bayes-optimal agent, the last
+    point); ``output_xy`` from the output divergences, ``performance_xy`` from the performance
+    differences; ``output_distance`` the matrix behind the first."""
+
+    labels: list[tuple[str, int]]
+    output_xy: np.ndarray
+    performance_xy: np.ndarray
+    output_distance: np.ndarray
+    performance: np.ndarray
+
+
+def _pairwise_divergence(outputs: np.ndarray, task: MetaTask) -> np.ndarray:
+    """Mean over steps and episodes of a symmetric divergence between every two agents'
+    outputs ``(A, N, P)``: total variation between policies (bandits; bounded, finite for a
+    deterministic Bayes-optimal policy), symmetrised KL between predictives (prediction)."""
+    a = outputs.shape[0]
+    d = np.zeros((a, a))
+    for i in range(a):
+        for j in range(i + 1, a):
+            if task.is_bandit:
+                v = 0.5 * np.abs(outputs[i] - outputs[j]).sum(-1).mean()
+            else:
+                kl = task.family.kl(outputs[i], outputs[j]) + task.family.kl(outputs[j], outputs[i])
+                v = 0.5 * np.maximum(kl, 0.0).mean()
+            d[i, j] = d[j, i] = v
+    return d
+
+
+def mds_of_runs(
+    runs: dict[str, list[tuple[int, Agent]]], task: MetaTask, *, episodes: int, seed: int
+) -> RunEmbedding:
+    """MDS of the checkpoints of several runs with the Bayes-optimal agent as a point.
+
+    Shared inputs: every agent reads the histories the Bayes-optimal agent generates (bandits)
+    or the same observations (prediction); performance: each agent's own paired rollout."""
+    bayes = bayes_agent(task)
+    labels: list[tuple[str, int]] = []
+    agents: list[Agent] = []
+    for name, ckpts in runs.items():
+        for step, agent in ckpts:
+            labels.append((name, step))
+            agents.append(agent)
+    labels.append(("bayes", -1))
+    agents.append(bayes)
+    outs, perf = [], []
+    key = "bayes_gap" if task.is_bandit else "excess_log_loss"
+    for agent in agents:
+        paired = collect_states(agent, bayes, task, episodes=episodes, seed=seed, condition=bayes)
+        outs.append(paired.source_output.reshape(-1, paired.source_output.shape[-1]))
+        run = paired_rollout(agent, task, episodes=episodes, seed=seed)
+        perf.append(run.estimate(key).mean)
+    dist = _pairwise_divergence(np.stack(outs), task)
+    p = np.asarray(perf)
+    perf_dist = np.abs(p[:, None] - p[None, :])
+    with threadpool_limits(1):
+        xy = _mds(np.sqrt(dist), seed)  # sqrt: closer to a metric (as for JS divergence)
+        pxy = _mds(perf_dist, seed)
+    return RunEmbedding(labels, xy, pxy, dist, p)
+
+
+def _mds(d: np.ndarray, seed: int) -> np.ndarray:
+    if "metric_mds" in inspect.signature(MDS).parameters:  # scikit-learn >= 1.8
+        kw: dict[str, Any] = {"metric": "precomputed", "init": "classical_mds", "n_init": 1}
+    else:
+        kw = {"dissimilarity": "precomputed", "n_init": 4}
+    mds = MDS(n_components=2, random_state=seed, **kw)
+    xy = np.asarray(mds.fit_transform(d))
+    return xy - xy[-1]  # the Bayes-optimal agent (last) at the origin

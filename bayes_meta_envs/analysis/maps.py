@@ -1,0 +1,173 @@
+"""Paired states and the map phi of :mod:`bayes_meta_envs.analysis.simulation`: collecting two
+agents' states on identical histories, fitting phi (scikit-learn MLP), putting mapped states back
+into the target's state space, and the agent that acts from mapped states."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from bayes_meta_envs._validate import check_int, check_seed
+from bayes_meta_envs.baselines import BayesOptimalAgent
+from bayes_meta_envs.protocol import Agent, BaseAgent
+from bayes_meta_envs.task import MetaTask
+
+__all__ = ["MappedAgent", "PairedStates", "StateMap", "collect_states", "fit_map", "project"]
+
+# ----------------------------------------------------------------------------------------------
+# paired states
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairedStates:
+    """States and outputs of two agents on identical histories: arrays ``(episodes, horizon, .)``."""
+
+    source: np.ndarray
+    target: np.ndarray
+    source_output: np.ndarray
+    target_output: np.ndarray
+    task_params: np.ndarray
+
+
+def collect_states(
+    source: Agent, target: Agent, task: MetaTask, *, episodes: int, seed: int, condition: Agent
+) -> PairedStates:
+    """Run ``condition`` on ``episodes`` episodes of ``task`` and feed its observations to both
+    ``source`` and ``target``; keep their states and outputs after every update. Bandit actions
+    are drawn from ``condition``'s output probabilities by inverse CDF with seeded uniforms."""
+    episodes = check_int("episodes", episodes, 1)
+    env_ss, action_ss = np.random.SeedSequence(check_seed("seed", seed)).spawn(2)
+    rng = np.random.Generator(np.random.PCG64(action_ss))
+    env = task.make_vector(episodes)
+    obs, info = env.reset(seed=int(env_ss.generate_state(1, dtype=np.uint64)[0]))
+    agents = [source, target] + ([] if condition in (source, target) else [condition])
+    states = [a.initial_state(episodes) for a in agents]
+    keep: dict[str, list[np.ndarray]] = {k: [] for k in ("s", "t", "so", "to")}
+    for _ in range(task.horizon):
+        states = [a.update(s, obs) for a, s in zip(agents, states)]
+        outs = [np.asarray(a.output(s), dtype=np.float64) for a, s in zip(agents, states)]
+        for key, arr in zip(("s", "t", "so", "to"), (*states[:2], *outs[:2])):
+            keep[key].append(np.asarray(arr, dtype=np.float64))
+        cond_out = outs[agents.index(condition)]
+        if task.is_bandit:
+            c = np.cumsum(cond_out, axis=1)
+            u = rng.random(episodes)
+            action: np.ndarray = np.argmax(c > (u * c[:, -1])[:, None], axis=1)
+        else:
+            action = cond_out
+        obs, *_ = env.step(action)
+    st = {k: np.stack(v, axis=1) for k, v in keep.items()}
+    return PairedStates(st["s"], st["t"], st["so"], st["to"], np.asarray(info["task"]))
+
+
+# ----------------------------------------------------------------------------------------------
+# the map phi
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StateMap:
+    """A fitted map ``phi`` from source states to target states (see the module docstring)."""
+
+    pca: PCA | None
+    x_scaler: StandardScaler
+    y_scaler: StandardScaler
+    mlp: MLPRegressor
+    low: np.ndarray
+    high: np.ndarray
+
+    def __call__(self, states: np.ndarray) -> np.ndarray:
+        """Map ``(..., D_source)`` states to ``(..., D_target)`` (unprojected)."""
+        x = np.asarray(states, dtype=np.float64)
+        flat = x.reshape(-1, x.shape[-1])
+        if self.pca is not None:
+            flat = self.pca.transform(flat)
+        y = self.mlp.predict(self.x_scaler.transform(flat)).reshape(flat.shape[0], -1)
+        return self.y_scaler.inverse_transform(y).reshape(*x.shape[:-1], -1)
+
+
+def fit_map(
+    source: np.ndarray,
+    target: np.ndarray,
+    *,
+    seed: int = 0,
+    pca_components: int | None = None,
+    hidden: int = 128,
+    max_iter: int = 150,
+) -> StateMap:
+    """Fit ``phi`` on rows ``source (N, Ds) -> target (N, Dt)``: MLP with early stopping."""
+    x = np.asarray(source, dtype=np.float64)
+    y = np.asarray(target, dtype=np.float64)
+    pca = None
+    if pca_components is not None:
+        n = check_int("pca_components", pca_components, 1, min(x.shape))
+        pca = PCA(n_components=n, random_state=seed).fit(x)
+        x = pca.transform(x)
+    xs, ys = StandardScaler().fit(x), StandardScaler().fit(y)
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(hidden,),
+        learning_rate_init=1e-3,
+        batch_size=min(512, x.shape[0]),
+        max_iter=max_iter,
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=8,
+        tol=1e-4,
+        random_state=seed,
+    )
+    yt = ys.transform(y)
+    # one BLAS thread: on a shared machine more threads only contend (10 s for 14,000 rows)
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter reached
+        mlp.fit(xs.transform(x), yt[:, 0] if yt.shape[1] == 1 else yt)
+    return StateMap(pca, xs, ys, mlp, y.min(axis=0), y.max(axis=0))
+
+
+def project(agent: Agent, states: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Put mapped states back into ``agent``'s state space: clip to ``[low, high]``; for the
+    bandit's Bayes-optimal agent, round to the nearest reachable belief state (largest-remainder
+    rounding of the counts to integers summing to the rounded step count)."""
+    s = np.clip(states, low, high)
+    if not isinstance(agent, BayesOptimalAgent):
+        return s
+    k = agent.n_arms
+    prior = agent.arms.prior_stats()
+    t = np.clip(np.rint(s[:, 2 * k]), 0, agent.horizon)
+    counts = np.maximum(s[:, : 2 * k] - prior, 0.0)
+    total = counts.sum(axis=1, keepdims=True)
+    counts = np.where(total > 0, counts / np.where(total > 0, total, 1.0), 1.0 / (2 * k))
+    counts *= t[:, None]
+    base = np.floor(counts)
+    short = (t - base.sum(axis=1)).astype(np.int64)
+    order = np.argsort(-(counts - base), axis=1, kind="stable")
+    ranks = np.argsort(order, axis=1, kind="stable")
+    base += ranks < short[:, None]
+    return np.concatenate([prior + base, t[:, None]], axis=1)
+
+
+class MappedAgent(BaseAgent):
+    """The source's state machine read through ``phi`` and the target's output: it acts from the
+    mapped states (what ``return_lost`` scores)."""
+
+    def __init__(self, source: Agent, phi: StateMap, target: Agent, kind: str) -> None:
+        super().__init__()
+        self.source, self.phi, self.target = source, phi, target
+        self.kind = "bandit" if kind == "bandit" else "prediction"
+
+    def initial_state(self, batch_size: int) -> np.ndarray:
+        return self.source.initial_state(batch_size)
+
+    def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        return self.source.update(state, obs)
+
+    def output(self, state: np.ndarray) -> np.ndarray:
+        mapped = project(self.target, self.phi(state), self.phi.low, self.phi.high)
+        return np.asarray(self.target.output(mapped), dtype=np.float64)

@@ -1,0 +1,60 @@
+"""The report end to end on a tiny committed run (an LSTM with 4 units, two checkpoints)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sklearn")
+pytest.importorskip("matplotlib")
+pytest.importorskip("torch")
+
+from bayes_meta_envs.agents import load
+from bayes_meta_envs.analysis import write_report
+from bayes_meta_envs.analysis.dynamics import load_checkpoints
+from bayes_meta_envs.cli import main
+
+RUN = Path(__file__).parent / "data" / "tiny-bernoulli"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_checkpoints_of_the_fixture_start_with_the_untrained_net() -> None:
+    ckpts = load_checkpoints(RUN)
+    assert [step for step, _ in ckpts] == [0, 10, 20]
+
+
+def test_report_end_to_end_on_the_committed_fixture(tmp_path: Path) -> None:
+    path = write_report(
+        {"tiny": load(RUN)}, tmp_path, runs=[RUN], episodes=40, dynamics_episodes=20, seed=0
+    )
+    text = path.read_text()
+    assert "## MetaPredictBernoulli-v0: `tiny`" in text
+    assert "untrained → Bayes (control)" in text and "Runs converge" in text
+    figures = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert figures == ["tiny-dynamics.png", "tiny-embedding.png", "tiny-mds.png"]
+    for name in figures:
+        assert (tmp_path / name).read_bytes()[:8] == PNG
+        assert f"]({name})" in text
+    data = json.loads((tmp_path / "results.json").read_text())
+    task = data["tasks"][0]
+    assert task["forward"]["control"]["source"].startswith("untrained")
+    assert [row["step"] for row in task["dynamics"]["tiny-bernoulli"]] == [0.0, 10.0, 20.0]
+
+
+def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(RUN), "--out", str(tmp_path), "--episodes", "20"]) == 0
+    assert (tmp_path / "REPORT.md").is_file()
+    assert str(tmp_path / "REPORT.md") in capsys.readouterr().out
+
+
+def test_importing_the_analysis_package_stays_light() -> None:
+    code = (
+        "import sys, bayes_meta_envs, bayes_meta_envs.analysis, bayes_meta_envs.cli;"
+        "print(sorted(m for m in ('sklearn', 'matplotlib', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
