@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bayes_meta_envs._validate import check_seed
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.task import TaskKind
 
@@ -57,7 +58,7 @@ class BaseAgent(ABC):
     kind: AgentKind = "bandit"
 
     def __init__(self, *, seed: int | None = None) -> None:
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_seed("seed", seed, allow_none=True))
 
     @abstractmethod
     def initial_state(self, batch_size: int) -> np.ndarray: ...

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,7 +32,7 @@ from bayes_meta_envs.envs import (
     MetaVectorEnv,
     ObsLayout,
 )
-from bayes_meta_envs.errors import UnknownEnvironmentError
+from bayes_meta_envs.errors import UnknownEnvironmentError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms, ConjugateFamily
 
 __all__ = ["MetaTask", "TaskKind", "observation_layout", "task_of", "unwrap_meta_env"]
@@ -152,6 +153,15 @@ def unwrap_meta_env(env: Any, **kwargs: Any) -> Any:
             raise UnknownEnvironmentError(
                 f"env {env!r} is not a registered environment: {exc}"
             ) from exc
+        except TypeError as exc:  # the env's constructor does not take a keyword
+            if "unexpected keyword argument" not in str(exc):
+                raise
+            bad = re.findall(r"keyword argument '(\w+)'", str(exc))
+            raise invalid(
+                f"env kwargs of {env!r}",
+                kwargs,
+                f"keywords the env takes (it does not take {', '.join(map(repr, bad))})",
+            ) from None
     elif kwargs:
         raise UnknownEnvironmentError(
             f"env kwargs {sorted(kwargs)} are only accepted with a registered id, got env={env!r}"

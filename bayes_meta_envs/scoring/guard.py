@@ -5,8 +5,9 @@
 call returns for the task's :data:`~bayes_meta_envs.rollout.OutputKind`:
 
 * states: a 2-d array with one row per episode of the batch;
-* ``"probabilities"``: finite, non-negative action probabilities of shape ``(B, K)`` summing to 1
-  (within ``1e-6``);
+* ``"probabilities"``: finite, real, non-negative action probabilities of shape ``(B, K)``
+  summing to 1 (within ``1e-6``; negatives within that tolerance are set to 0 and the row
+  renormalised, so that the KL stays finite);
 * ``"actions"``: integer-valued actions in ``[0, K)`` of shape ``(B,)`` (returned as int64);
 * ``"predictive"``: finite predictive parameters of shape ``(B, P)`` within the family's bounds.
 
@@ -114,6 +115,9 @@ class Guard:
 
     # --- outputs ---
     def _probabilities(self, raw: np.ndarray) -> np.ndarray:
+        kind = np.asarray(raw).dtype.kind
+        if kind not in "iuf":  # complex, strings, objects would be coerced silently
+            raise self.fail(None, f"output() returned probabilities of dtype {kind!r}, not real")
         out = np.asarray(raw, dtype=np.float64)
         k = self.task.n_arms
         if out.shape != (self._n, k):
@@ -125,6 +129,9 @@ class Guard:
         # fast path: one row sum and one minimum (NaN and inf fail the sum test)
         total = out.sum(axis=1)
         if (np.abs(total - 1.0) <= PROB_ATOL).all() and out.min() >= -PROB_ATOL:
+            if out.min() < 0.0:  # the documented rounding: a tiny negative becomes 0
+                out = np.maximum(out, 0.0)
+                out /= out.sum(axis=1, keepdims=True)
             return out
         bad = ~np.isfinite(out).all(axis=1)
         if bad.any():

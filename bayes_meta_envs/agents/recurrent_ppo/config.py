@@ -182,11 +182,14 @@ class RecurrentPPOConfig:
             path = Path(path_or_text)
             if not path.is_file():
                 raise invalid("config", str(path), "a JSON file that exists")
-            text = path.read_text()
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise invalid("config", str(path), f"a readable UTF-8 JSON file ({exc})") from None
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise invalid("config", str(path_or_text), f"valid JSON ({exc})") from exc
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise invalid("config", str(path_or_text)[:200], f"valid JSON ({exc})") from None
         if isinstance(data, dict) and "config" in data and "algo" in data:
             data = data["config"]
         return cls.from_dict(data)
