@@ -43,6 +43,7 @@ def test_rl_zoo3_trains_every_id_and_records(
         assert any(v.stat().st_size > 0 for v in videos)
 
 
+@pytest.mark.filterwarnings("ignore:Creating .*WeightUpdater:DeprecationWarning")  # torchrl's own
 def test_torchrl_wraps_every_id() -> None:
     pytest.importorskip("torchrl", reason="needs the clients extra")
     example = runpy.run_path(str(EXAMPLES / "torchrl_envs.py"))

@@ -58,6 +58,7 @@ def test_render_before_reset_does_not_fail(env_id: str) -> None:
     assert frame.shape == (R.FRAME_HEIGHT, R.FRAME_WIDTH, 3)
 
 
+@pytest.mark.filterwarnings("ignore:.*render_mode='video'.*:UserWarning")  # gymnasium's own
 def test_bad_render_mode_names_the_value() -> None:
     with pytest.raises(
         InvalidArgumentError, match=r"render_mode must be None, 'ansi' or 'rgb_array', got 'video'"
