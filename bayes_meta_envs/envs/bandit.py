@@ -178,8 +178,9 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         if self.include_time:
             obs[-1] = self._t / self.horizon
         self._last = (a, reward)
-        self._pulls[a] += 1
-        self._successes[a] += reward
+        if self.render_mode == "rgb_array":  # what the frame shows (kept off the fast path)
+            self._pulls[a] += 1
+            self._successes[a] += reward
         info = {"task": self._p.copy(), "t": self._t, "expected_reward": float(self._p[a])}
         return obs, reward, self._t >= self.horizon, False, info
 
