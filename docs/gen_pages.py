@@ -7,6 +7,7 @@ Nothing here is a second copy: every page is made from the source of truth when 
 * ``cli.md``: the ``bayes-meta`` help texts, from ``bayes_meta_envs.cli.build_parser()``;
 * ``zoo/``: the model cards of the trained agents, from ``agents/*/README.md``;
 * ``scoreboard.md``: the baselines' scoreboard, from ``baselines/README.md``;
+* ``report/index.md``: the committed paper report, from ``reports/REPORT.md`` and its figures;
 * ``reference/<module>.md``: the API reference, one mkdocstrings page per public module;
 * ``analysis.md`` / ``sweeps.md``: a placeholder only while the page itself is not in ``docs/``.
 """
@@ -140,6 +141,20 @@ def scoreboard_page() -> None:
             f.write(data.read_bytes())
 
 
+def report_page() -> None:
+    report = ROOT / "reports" / "REPORT.md"
+    with mkdocs_gen_files.open("report/index.md", "w") as f:
+        if report.exists():
+            f.write(report.read_text(encoding="utf-8"))
+        else:
+            f.write(
+                "# The report\n\nThe committed report (`reports/REPORT.md`) is not there yet.\n"
+            )
+    for figure in (ROOT / "reports").glob("*.png"):
+        with mkdocs_gen_files.open(f"report/{figure.name}", "wb") as f:
+            f.write(figure.read_bytes())
+
+
 def reference_pages() -> None:
     for module in REFERENCE:
         with mkdocs_gen_files.open(f"reference/{module}.md", "w") as f:
@@ -157,5 +172,6 @@ env_pages()
 cli_page()
 zoo_pages()
 scoreboard_page()
+report_page()
 reference_pages()
 placeholders()

@@ -1,8 +1,10 @@
 """mkdocs hook: links from the docs to the repository's own READMEs point at their site pages.
 
-The pages in ``docs/`` link to ``../baselines/README.md`` and ``../agents/<name>/README.md`` so that
-they work when browsed on the repository; on the site those files are the generated pages
-``scoreboard.md`` and ``zoo/<name>.md`` (docs/gen_pages.py), so the links are rewritten here.
+The pages in ``docs/`` link to ``../baselines/README.md``, ``../agents/<name>/README.md`` and
+``../reports/REPORT.md`` so that they work when browsed on the repository; on the site those
+files are the generated pages ``scoreboard.md``, ``zoo/<name>.md`` and ``report/index.md``
+(docs/gen_pages.py), so the links are rewritten here. The docstrings' Sphinx roles
+(``:class:`~a.b.C` ``) are shown as plain code (``C``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc|obj):<code>(~?)([\w.]+
 SITE_PAGES = [
     (re.compile(r"\]\((?:\.\./)+baselines/README\.md\)"), "scoreboard.md"),
     (re.compile(r"\]\((?:\.\./)+agents/README\.md\)"), "zoo/index.md"),
+    (re.compile(r"\]\((?:\.\./)+reports/REPORT\.md\)"), "report/index.md"),
     (re.compile(r"\]\((?:\.\./)+agents/([\w.-]+)/README\.md\)"), r"zoo/\1.md"),
 ]
 
