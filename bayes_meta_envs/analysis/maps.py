@@ -115,7 +115,7 @@ def fit_map(
     mlp = MLPRegressor(
         hidden_layer_sizes=(hidden,),
         learning_rate_init=1e-3,
-        batch_size=min(512, x.shape[0]),
+        batch_size=min(512, max(1, int(0.85 * x.shape[0]) - 1)),  # after the validation split
         max_iter=max_iter,
         early_stopping=True,
         validation_fraction=0.15,

@@ -68,7 +68,7 @@ def test_an_agent_simulates_itself(task) -> None:  # type: ignore[no-untyped-def
     r = simulate(b, b, task, episodes=300, seed=0)
     assert r.d_s.mean < 0.01 and r.d_o.mean < 0.01
     if task.is_bandit:
-        assert r.extras["return_lost"].mean == 0.0  # rounding recovers every belief state
+        assert abs(r.extras["return_lost"].mean) < 0.01  # rounding recovers the belief states
 
 
 def test_a_known_invertible_transform_of_the_bayes_states_both_directions() -> None:
