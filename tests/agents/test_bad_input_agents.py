@@ -296,7 +296,7 @@ class _Interrupt(Exception):
     pass
 
 
-def _train_interrupted(out: Path, monkeypatch, after_rollouts: int) -> None:
+def _train_interrupted(out: Path, monkeypatch, after_rollouts: int, config=TINY) -> None:
     real = BudgetCallback._on_rollout_start
 
     def interrupting(self):
@@ -307,26 +307,35 @@ def _train_interrupted(out: Path, monkeypatch, after_rollouts: int) -> None:
     with monkeypatch.context() as m:
         m.setattr(BudgetCallback, "_on_rollout_start", interrupting)
         with pytest.raises(_Interrupt):
-            rp.train("MetaBandit-v0", config=TINY, out_dir=out, seed=0)
+            rp.train("MetaBandit-v0", config=config, out_dir=out, seed=0)
 
 
-def test_recurrent_ppo_interrupted_run_resumes_from_its_last_save(tmp_path, monkeypatch):
-    runs = []
-    for name in ("a", "b"):
-        out = tmp_path / name
-        _train_interrupted(out, monkeypatch, after_rollouts=2)
-        meta = json.loads((out / "config.json").read_text())
-        assert meta["training"]["timesteps"] == 320  # saved after the second rollout's update
-        rp.train("MetaBandit-v0", out_dir=out, resume=True)
-        runs.append(out)
-    metas = [json.loads((o / "config.json").read_text()) for o in runs]
-    assert all(m["training"]["timesteps"] == 640 and m["training"]["sessions"] == 2 for m in metas)
-    # the same interruption point gives the same weights (deterministic resume)
+@pytest.mark.parametrize("vectorization", ["native", "dummy"])
+def test_recurrent_ppo_interrupted_and_resumed_equals_uninterrupted(
+    tmp_path, monkeypatch, vectorization
+):
+    cfg = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "vectorization": vectorization})
+    full = tmp_path / "full"
+    rp.train("MetaBandit-v0", config=cfg, out_dir=full, seed=0)
+    part = tmp_path / "part"
+    _train_interrupted(part, monkeypatch, after_rollouts=2, config=cfg)
+    meta = json.loads((part / "config.json").read_text())
+    assert meta["training"]["timesteps"] == 320  # saved after the second rollout's update
+    rp.train("MetaBandit-v0", out_dir=part, resume=True)
     from safetensors.torch import load_file
 
-    a, b = (load_file(str(o / "model.safetensors")) for o in runs)
-    assert sorted(a) == sorted(b) and all(torch.equal(a[k], b[k]) for k in a)
-    rows = (runs[0] / "train_log.csv").read_text().splitlines()
+    a, b = (load_file(str(o / "model.safetensors")) for o in (full, part))
+    assert sorted(a) == sorted(b)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    opt_a, opt_b = (torch.load(o / "optimizer.pt", weights_only=True) for o in (full, part))
+    for k, v in opt_a["state"].items():
+        for name in ("exp_avg", "exp_avg_sq"):
+            assert torch.equal(v[name], opt_b["state"][k][name])
+    metas = [json.loads((o / "config.json").read_text()) for o in (full, part)]
+    assert [m["training"]["timesteps"] for m in metas] == [640, 640]
+    assert metas[1]["training"]["sessions"] == 2
+    rows = (part / "train_log.csv").read_text().splitlines()
     assert len(rows) == 1 + 640 // 160
 
 

@@ -25,7 +25,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from bayes_meta_envs.agents.recurrent_ppo.config import RecurrentPPOConfig
 
-__all__ = ["LinearEmbedding", "build_model", "isolated_global_rng"]
+__all__ = ["LinearEmbedding", "build_model", "isolated_global_rng", "seed_global_rng"]
 
 
 class LinearEmbedding(BaseFeaturesExtractor):
@@ -46,16 +46,22 @@ def isolated_global_rng(seed: int) -> Iterator[None]:
     """Seed the global generators SB3 uses, and restore the caller's states on exit."""
     py_state = random.getstate()
     np_state = np.random.get_state()  # noqa: NPY002 - saved to be restored below
-    a, b, c = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(3))
     with torch.random.fork_rng(devices=[]):
         try:
-            random.seed(a)
-            np.random.seed(b)  # noqa: NPY002 - SB3's buffers draw from it; restored below
-            torch.manual_seed(c)
+            seed_global_rng(seed)
             yield
         finally:
             random.setstate(py_state)
             np.random.set_state(np_state)  # noqa: NPY002
+
+
+def seed_global_rng(seed: int) -> None:
+    """Seed Python's, numpy's and torch's global generators (which SB3 draws from) from ``seed``;
+    only inside :func:`isolated_global_rng`, which restores the caller's states."""
+    a, b, c = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(3))
+    random.seed(a)
+    np.random.seed(b)  # noqa: NPY002 - SB3's buffers draw from it; restored by the caller
+    torch.manual_seed(c)
 
 
 def build_model(config: RecurrentPPOConfig, env: VecEnv, lr: Any = None) -> RecurrentPPO:

@@ -37,8 +37,12 @@ from bayes_meta_envs.agents.recurrent_ppo.io import (
     read_run_config,
     save,
 )
-from bayes_meta_envs.agents.recurrent_ppo.policy import build_model, isolated_global_rng
-from bayes_meta_envs.agents.recurrent_ppo.vec_env import make_sb3_vec_env
+from bayes_meta_envs.agents.recurrent_ppo.policy import (
+    build_model,
+    isolated_global_rng,
+    seed_global_rng,
+)
+from bayes_meta_envs.agents.recurrent_ppo.vec_env import make_sb3_vec_env, reseed_vec_env
 from bayes_meta_envs.envs import register_envs
 from bayes_meta_envs.errors import CheckpointError, UnknownEnvironmentError, invalid, wrong_type
 
@@ -50,11 +54,22 @@ _INFO_EVERY_S = 30.0
 
 
 class Clock:
-    """Training progress in [0, 1]: the larger of wall-clock and step fractions."""
+    """Training progress in [0, 1]: the larger of wall-clock and step fractions.
 
-    def __init__(self, budget_s: float | None, total_steps: int, offset_s: float = 0.0) -> None:
+    The step fraction counts the whole run (``offset_steps`` done by earlier sessions plus
+    ``steps`` of this one), so a resumed run follows the schedules of an uninterrupted one.
+    """
+
+    def __init__(
+        self,
+        budget_s: float | None,
+        total_steps: int,
+        offset_s: float = 0.0,
+        offset_steps: int = 0,
+    ) -> None:
         self.budget_s = budget_s
         self.offset_s = offset_s
+        self.offset_steps = offset_steps
         self.total_steps = total_steps
         self.start = time.perf_counter()
         self.cpu_start = time.process_time()
@@ -67,7 +82,7 @@ class Clock:
         return time.process_time() - self.cpu_start
 
     def progress(self) -> float:
-        p = self.steps / self.total_steps
+        p = (self.offset_steps + self.steps) / self.total_steps
         if self.budget_s is not None:
             p = max(p, self.elapsed() / self.budget_s)
         return min(p, 1.0)
@@ -98,12 +113,14 @@ class BudgetCallback(BaseCallback):
         log_rows: list[dict[str, float]],
         config: RecurrentPPOConfig,
         checkpoint: Callable[[], None] | None = None,
+        restart: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(verbose=0)
         self.clock = clock
         self.log_rows = log_rows
         self.config = config
         self.checkpoint = checkpoint
+        self.restart = restart
         self.start_steps = 0
         self.rollouts = 0
         self.last_info_s = float("-inf")
@@ -119,6 +136,8 @@ class BudgetCallback(BaseCallback):
             and self.rollouts % self.config.checkpoint_every == 0
         ):
             self.checkpoint()
+            if self.restart is not None:
+                self.restart()
 
     def _on_step(self) -> bool:
         # SB3 stops at total_timesteps itself; this stops at the wall-clock budget (the
@@ -155,6 +174,11 @@ class BudgetCallback(BaseCallback):
         )
 
 
+def _segment_seed(seed: int, steps: int) -> int:
+    """The seed of the training segment that starts at ``steps`` (a save point)."""
+    return int(np.random.SeedSequence([seed, steps]).generate_state(1)[0])
+
+
 def _check_env_id(env_id: Any, env_kwargs: Any) -> dict[str, Any]:
     """``env_kwargs`` as a dict, once ``env_id`` is known to be a registered environment."""
     register_envs()
@@ -189,7 +213,11 @@ def train(
     call; ``seed`` (default: the saved one) must be the saved run's. Without ``resume``, a
     folder that already holds a run is refused unless ``overwrite`` (its run files are then
     removed first). The run folder is saved every ``config.checkpoint_every`` rollouts, so an
-    interrupted run resumes from its last save (``seed`` defaults to 0 for a new run).
+    interrupted run resumes from its last save (``seed`` defaults to 0 for a new run). Each
+    save starts a new segment as a resumed session starts it (global generators and env streams
+    seeded from ``(seed, steps)``, fresh episodes, zero LSTM states; schedules follow the whole
+    run's steps), so an interrupted and resumed run ends with the same weights as an
+    uninterrupted one (without a wall-clock budget, which makes the schedules time-dependent).
     """
     env_kwargs = _check_env_id(env_id, env_kwargs)
     if config is not None and not isinstance(config, RecurrentPPOConfig):
@@ -238,10 +266,10 @@ def train(
         )
         return out
 
-    run_seed = int(np.random.SeedSequence([seed, prior_steps]).generate_state(1)[0])
+    run_seed = _segment_seed(seed, prior_steps)
     budget_s = None if budget_minutes is None else 60.0 * float(budget_minutes)
     total = max(cfg.total_timesteps - prior_steps, 1)
-    clock = Clock(budget_s, total, prior_wall)
+    clock = Clock(budget_s, cfg.total_timesteps, prior_wall, prior_steps)
     lr: Any = (
         cfg.learning_rate if cfg.lr_schedule == "constant" else LinearLr(cfg.learning_rate, clock)
     )
@@ -265,13 +293,28 @@ def train(
             log_rows=log_rows,
         )
 
+    def restart() -> None:
+        # every save starts a segment the way a session resuming from it starts: global
+        # generators and env streams seeded from (seed, steps), fresh episodes, zero LSTM states
+        segment = _segment_seed(seed, model.num_timesteps)
+        seed_global_rng(segment)
+        model._last_obs = reseed_vec_env(env, segment)
+        model._last_episode_starts = np.ones((env.num_envs,), dtype=bool)
+        states: Any = model._last_lstm_states
+        for state in (*states.pi, *states.vf):
+            state.zero_()
+
     with isolated_global_rng(run_seed):
         env = make_sb3_vec_env(env_id, env_kwargs, cfg.n_envs, run_seed, cfg.vectorization)
         model = build_model(cfg, env, lr)
         if resume:
             load_weights(model, out, optimizer=True)
             model.num_timesteps = prior_steps
-        callback = BudgetCallback(clock, log_rows, cfg, checkpoint)
+            # where an uninterrupted run stands at this step (see restart)
+            seed_global_rng(run_seed)
+            p = min(prior_steps / cfg.total_timesteps, 1.0)
+            model.ent_coef = cfg.ent_coef + p * (cfg.ent_coef_final - cfg.ent_coef)
+        callback = BudgetCallback(clock, log_rows, cfg, checkpoint, restart)
         with torch.inference_mode(False):
             model.learn(total_timesteps=total, callback=callback, reset_num_timesteps=not resume)
         env.close()

@@ -29,7 +29,7 @@ from bayes_meta_envs.agents.recurrent_ppo.config import VECTORIZATIONS, Vectoriz
 from bayes_meta_envs.envs import register_envs
 from bayes_meta_envs.errors import UnknownEnvironmentError, invalid
 
-__all__ = ["NativeVecEnv", "make_sb3_vec_env", "wrap_native_vec_env"]
+__all__ = ["NativeVecEnv", "make_sb3_vec_env", "reseed_vec_env", "wrap_native_vec_env"]
 
 
 class NativeVecEnv(VecEnv):
@@ -138,6 +138,18 @@ def wrap_native_vec_env(venv: Any) -> NativeVecEnv:
     Returns a :class:`NativeVecEnv`; its docstring describes the autoreset handling.
     """
     return NativeVecEnv(venv)
+
+
+def reseed_vec_env(env: VecEnv, seed: int) -> np.ndarray:
+    """Put ``env`` (from :func:`make_sb3_vec_env`) in the state a fresh ``make_sb3_vec_env(...,
+    seed)`` reaches after SB3's first ``reset()``; return that first observation."""
+    if isinstance(env, NativeVecEnv):
+        env.seed(seed)
+        return np.asarray(env.reset())
+    seeds = _spawn_seeds(seed, env.num_envs)
+    env._seeds = list(seeds)  # what make_sb3_vec_env's Monitor-wrapped envs were reset with
+    env.reset()
+    return np.asarray(env.reset())
 
 
 def _spawn_seeds(seed: int, n: int) -> list[int]:
