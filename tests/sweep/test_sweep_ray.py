@@ -22,7 +22,6 @@ pytest.importorskip("safetensors")
 
 from bayes_meta_envs.agents import load  # noqa: E402
 from bayes_meta_envs.agents.run_folder import load_tensors  # noqa: E402
-from bayes_meta_envs.cli import main  # noqa: E402
 from bayes_meta_envs.scoring import score  # noqa: E402
 from bayes_meta_envs.sweep import SweepSpec, read_summary, run_sweep  # noqa: E402
 
@@ -174,16 +173,32 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_pa
         assert (a.metric, a.value, a.ci95) == (b.metric, b.value, b.ci95)
 
 
-def test_invalid_trial_fails_alone_in_the_command(ray_session, tmp_path, capsys):
-    # the command joins the Ray this module started (run_sweep uses an initialised Ray)
+def _ray_daemons() -> set[str]:
+    """The pids of the Ray daemons (raylet, GCS server) now running on this machine."""
+    ps = subprocess.run(["ps", "-eo", "pid,comm"], capture_output=True, text=True, check=True)
+    return {
+        line.split()[0]
+        for line in ps.stdout.splitlines()[1:]
+        if line.split()[-1] in ("raylet", "gcs_server")
+    }
+
+
+def test_command_starts_its_own_ray_and_a_failing_trial_fails_alone(tmp_path):
+    # the command as a user runs it: a local Ray of its own, started and shut down
     config = tmp_path / "base.json"
     config.write_text(json.dumps({**CONFIG, "total_updates": 5, "eval_every": 5}))
     out = tmp_path / "bad"
     argv = ["sweep", "--envs", "MetaPredictBernoulli-v0", "--seeds", "1", "--config", str(config)]
     argv += ["--grid", '{"hidden_size": [8, -1]}', "--score-episodes", "50", "--out", str(out)]
-    assert main(argv) == 1
-    printed = capsys.readouterr().out
-    assert "1 of 2 trials did not finish" in printed
+    before = _ray_daemons()
+    done = subprocess.run(
+        [sys.executable, "-m", "bayes_meta_envs.cli", *argv, "--num-cpus", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "1 of 2 trials did not finish" in done.stdout
     good, bad = read_summary(out).rows
     assert (good.status, good.settings, good.error) == ("ok", {"hidden_size": 8}, None)
     assert load(good.run_dir) is not None
@@ -191,8 +206,12 @@ def test_invalid_trial_fails_alone_in_the_command(ray_session, tmp_path, capsys)
     assert bad.error is not None
     assert bad.error.startswith("InvalidArgumentError: ")
     assert "hidden_size" in bad.error and "-1" in bad.error
-    assert f"error: {bad.error}" in printed
+    assert f"error: {bad.error}" in done.stdout
     assert f"error: {bad.error}" in (out / "summary.md").read_text()
+    deadline = time.monotonic() + 20
+    while _ray_daemons() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _ray_daemons() - before == set(), "the command left its Ray running"
 
 
 def test_recurrent_ppo_trial_writes_a_loadable_run_folder(ray_session, tmp_path):
