@@ -114,6 +114,16 @@ def test_overwrite_replaces_the_run(finished_run, tmp_path):
     assert latest_checkpoint(run).name == "ckpt_000002"
 
 
+def test_an_attempt_killed_before_its_first_checkpoint_is_replaced(tmp_path):
+    run = tmp_path / "run"
+    (run / "tb").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    (run / "checkpoints").mkdir()
+    LSTMTrainer(tiny(total_updates=2), run).train()
+    assert latest_checkpoint(run).name == "ckpt_000002"
+    assert json.loads((run / "config.json").read_text())["total_updates"] == 2
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [

@@ -30,6 +30,8 @@ def fs(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(json.dumps({"algo": "lstm", "env_id": "MetaBandit-v0"}))
+    (run / "model.safetensors").write_bytes(b"weights of another run")
+    (run / "checkpoints" / "ckpt_000001").mkdir(parents=True)
     paths["run"] = run
     agent = tmp_path / "agent"
     agent.mkdir()

@@ -106,9 +106,11 @@ def prepare_run_folder(
 
     * ``resume``: unfinished checkpoint writes are cleaned away and the newest checkpoint is
       returned (:class:`CheckpointError` when there is none);
-    * otherwise a folder that already holds a run (any of :data:`RUN_FILES`) is refused with
-      :class:`~bayes_meta_envs.errors.InvalidArgumentError`, unless ``overwrite``, which removes
-      those files first (other files in the folder are left alone).
+    * otherwise a folder that already holds trained work (weights, ``history.json`` or a
+      checkpoint) is refused with :class:`~bayes_meta_envs.errors.InvalidArgumentError`, unless
+      ``overwrite``; the run files found (:data:`RUN_FILES`: those, or the bare ``config.json``
+      and ``tb/`` of an attempt killed before its first checkpoint) are removed first (other
+      files in the folder are left alone).
     """
     out = Path(run_dir)
     if out.exists() and not out.is_dir():
@@ -124,13 +126,20 @@ def prepare_run_folder(
             )
         return ck
     found = [name for name in RUN_FILES if (out / name).exists()]
-    if found and not overwrite:
+    # trained work: weights, evaluations or a checkpoint; a bare config.json / tb/ is what an
+    # attempt killed before its first checkpoint leaves, with nothing to lose or to mix up
+    work = [n for n in found if n not in ("config.json", "tb")]
+    if work == [CHECKPOINT_DIR] and not any((out / CHECKPOINT_DIR).iterdir()):
+        work = []
+    if work and not overwrite:
         raise invalid(
             "out_dir",
             str(out),
             f"a new or empty folder: it already holds a run ({', '.join(found)}); continue it "
             "with resume=True (--resume), choose another folder, or pass overwrite=True",
         )
+    if found:
+        logger.info("removing the files of an earlier run in %s: %s", out, found)
     for name in found:
         target = out / name
         if target.is_dir() and not target.is_symlink():
