@@ -2,12 +2,13 @@
 
 ::
 
-    bayes-meta sweep --envs ID [ID ...] --seeds N [--config FILE] [--grid JSON]
+    bayes-meta sweep --envs ID [ID ...] [--env-kwargs JSON] --seeds N [--config FILE] [--grid JSON]
                      [--algo lstm|recurrent-ppo] [--address A] [--num-cpus C] --out DIR
 
 Runs :func:`bayes_meta_envs.sweep.run_sweep` on the product envs x grid settings x seeds, then
 prints the summary table (also written as ``DIR/summary.json`` and ``DIR/summary.md``). The same
-command started again resumes the sweep. Exit status 0 when every trial finished, 1 when some
+command started again resumes the sweep (Ctrl-C stops it: Tune keeps its state and the table
+shows the unfinished trials). Exit status 0 when every trial finished, 1 when some
 failed or were interrupted. Needs the ``sweep`` extra (Ray Tune), imported only when the command
 runs.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bayes_meta_envs import sweep
+from bayes_meta_envs.cli._common import parse_env_kwargs
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
 
 __all__ = ["configure", "run"]
@@ -28,6 +30,9 @@ __all__ = ["configure", "run"]
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--envs", nargs="+", required=True, metavar="ID", help="registered environment ids"
+    )
+    parser.add_argument(
+        "--env-kwargs", default=None, metavar="JSON", help="kwargs of every env, a JSON object"
     )
     parser.add_argument(
         "--seeds", type=int, default=1, metavar="N", help="train seeds 0 .. N-1 (default 1)"
@@ -90,8 +95,9 @@ def _spec(args: argparse.Namespace) -> sweep.SweepSpec:
         for key in ("algo", "env_id", "env_kwargs", "seed", "format_version"):
             config.pop(key, None)  # a run's config.json works as a base config
     grid = _json_object("--grid", args.grid) if args.grid is not None else {}
+    env_kwargs = parse_env_kwargs(args.env_kwargs) or {}
     return sweep.SweepSpec(
-        envs=args.envs,
+        envs=[(env_id, env_kwargs) for env_id in args.envs],
         seeds=args.seeds,
         config=config,
         grid=grid,

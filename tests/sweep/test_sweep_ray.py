@@ -2,7 +2,8 @@
 interruption, failing trials; and no Ray process left behind.
 
 One Ray instance serves the module (started and shut down by the ``ray_session`` fixture); the
-interrupted sweep runs in a second driver process joined to it, stopped with SIGINT.
+interrupted sweep is the command run as a user runs it, with a local Ray of its own, stopped with
+SIGINT, then resumed on the module's Ray.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ pytest.importorskip("safetensors")
 
 from bayes_meta_envs.agents import load  # noqa: E402
 from bayes_meta_envs.agents.run_folder import load_tensors  # noqa: E402
+from bayes_meta_envs.cli import main  # noqa: E402
 from bayes_meta_envs.scoring import score  # noqa: E402
 from bayes_meta_envs.sweep import SweepSpec, read_summary, run_sweep  # noqa: E402
 
@@ -128,32 +130,49 @@ def test_rerun_trains_nothing_new(tiny):
     assert again.rows == tiny.rows
 
 
-def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_path):
+def _ray_daemons() -> set[str]:
+    """The pids of the Ray daemons (raylet, GCS server) now running on this machine."""
+    ps = subprocess.run(["ps", "-eo", "pid,comm"], capture_output=True, text=True, check=True)
+    return {
+        line.split()[0]
+        for line in ps.stdout.splitlines()[1:]
+        if line.split()[-1] in ("raylet", "gcs_server")
+    }
+
+
+def test_interrupted_command_resumes_to_the_same_weights(tiny, tmp_path):
+    # the command as a user runs it (its own local Ray), stopped with Ctrl-C once a checkpoint
+    # is in; then the same sweep started again (here from Python, on this module's Ray)
+    config = tmp_path / "base.json"
+    config.write_text(json.dumps(CONFIG))
     out = tmp_path / "interrupted"
-    code = (
-        "import json, sys\n"
-        "from bayes_meta_envs.sweep import SweepSpec, run_sweep\n"
-        "run_sweep(SweepSpec.from_dict(json.loads(sys.argv[1])), sys.argv[2], address=sys.argv[3])\n"
-    )
-    address = ray_session.address_info["address"]
+    argv = ["sweep", "--envs", "MetaBandit-v0", "--env-kwargs", '{"horizon": 10}', "--seeds", "2"]
+    argv += ["--config", str(config), "--score-episodes", "200", "--out", str(out)]
+    before = _ray_daemons()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, json.dumps(BANDIT_SPEC.to_dict()), str(out), address],
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-m", "bayes_meta_envs.cli", *argv, "--num-cpus", "2"],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while not list(out.glob("tune/*/checkpoint_*")):
             assert proc.poll() is None, proc.communicate()[1][-3000:]
-            assert time.monotonic() < deadline, "no checkpoint reported in 120 s"
+            assert time.monotonic() < deadline, "no checkpoint reported in 180 s"
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=120)
+        stdout, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    assert proc.returncode == 1, stderr[-3000:]
+    assert "unfinished" in stdout
+    deadline = time.monotonic() + 20
+    while _ray_daemons() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _ray_daemons() - before == set(), "the command left its Ray running"
     runs = sorted((out / "runs").iterdir())
     mid_way = [r for r in runs if (r / "checkpoints").is_dir() and not (r / "score.json").exists()]
     assert mid_way, "the interruption came too late: no trial was stopped mid-way"
@@ -161,7 +180,7 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_pa
     kept = {str(p): p.stat().st_mtime_ns for r in mid_way for p in r.glob("checkpoints/*/*")}
     assert kept
 
-    resumed = run_sweep(BANDIT_SPEC, out)
+    resumed = run_sweep(BANDIT_SPEC, out)  # the same sweep as the command's (sweep.json agrees)
     assert {p: Path(p).stat().st_mtime_ns for p in kept} == kept
     assert [r.status for r in resumed.rows] == ["ok"] * 2
     assert [r.trial for r in resumed.rows] == [r.trial for r in tiny.rows[:2]]
@@ -173,32 +192,16 @@ def test_interrupted_sweep_resumes_to_the_same_weights(tiny, ray_session, tmp_pa
         assert (a.metric, a.value, a.ci95) == (b.metric, b.value, b.ci95)
 
 
-def _ray_daemons() -> set[str]:
-    """The pids of the Ray daemons (raylet, GCS server) now running on this machine."""
-    ps = subprocess.run(["ps", "-eo", "pid,comm"], capture_output=True, text=True, check=True)
-    return {
-        line.split()[0]
-        for line in ps.stdout.splitlines()[1:]
-        if line.split()[-1] in ("raylet", "gcs_server")
-    }
-
-
-def test_command_starts_its_own_ray_and_a_failing_trial_fails_alone(tmp_path):
-    # the command as a user runs it: a local Ray of its own, started and shut down
+def test_invalid_trial_fails_alone_in_the_command(ray_session, tmp_path, capsys):
+    # the command joins the Ray this module started (run_sweep uses an initialised Ray)
     config = tmp_path / "base.json"
     config.write_text(json.dumps({**CONFIG, "total_updates": 5, "eval_every": 5}))
     out = tmp_path / "bad"
     argv = ["sweep", "--envs", "MetaPredictBernoulli-v0", "--seeds", "1", "--config", str(config)]
     argv += ["--grid", '{"hidden_size": [8, -1]}', "--score-episodes", "50", "--out", str(out)]
-    before = _ray_daemons()
-    done = subprocess.run(
-        [sys.executable, "-m", "bayes_meta_envs.cli", *argv, "--num-cpus", "2"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 1, done.stderr[-3000:]
-    assert "1 of 2 trials did not finish" in done.stdout
+    assert main(argv) == 1
+    printed = capsys.readouterr().out
+    assert "1 of 2 trials did not finish" in printed
     good, bad = read_summary(out).rows
     assert (good.status, good.settings, good.error) == ("ok", {"hidden_size": 8}, None)
     assert load(good.run_dir) is not None
@@ -206,12 +209,8 @@ def test_command_starts_its_own_ray_and_a_failing_trial_fails_alone(tmp_path):
     assert bad.error is not None
     assert bad.error.startswith("InvalidArgumentError: ")
     assert "hidden_size" in bad.error and "-1" in bad.error
-    assert f"error: {bad.error}" in done.stdout
+    assert f"error: {bad.error}" in printed
     assert f"error: {bad.error}" in (out / "summary.md").read_text()
-    deadline = time.monotonic() + 20
-    while _ray_daemons() - before and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert _ray_daemons() - before == set(), "the command left its Ray running"
 
 
 def test_recurrent_ppo_trial_writes_a_loadable_run_folder(ray_session, tmp_path):
