@@ -47,6 +47,7 @@ REFERENCE = [
     "bayes_meta_envs.agents",
     "bayes_meta_envs.scoring",
     "bayes_meta_envs.analysis",
+    "bayes_meta_envs.sweep",
 ]
 
 PLACEHOLDERS = {
