@@ -78,12 +78,37 @@ def main(argv: list[str]) -> None:
     gap = thompson.bayes_gap.mean
     check(0.3 < gap < 0.7 and math.isfinite(gap), f"Thompson's Bayes gap {gap:.3f} (about 0.5)")
 
+    zoo_check(where)
+
     exe = shutil.which("bayes-meta")
     check(exe is not None, f"console script on PATH: {exe}")
     out = subprocess.run([exe, "envs"], capture_output=True, text=True, check=True).stdout
     check(all(env_id in out for env_id in ids), "`bayes-meta envs` lists every id")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
     check(out.strip() == f"bayes-meta {version}", f"`bayes-meta --version`: {out.strip()}")
+
+
+def zoo_check(where: Path) -> None:
+    """The zoo ships in the wheel: list it, load an agent by name and score a few episodes (needs
+    the train extra's torch and safetensors; .ci/wheel installs them beside the wheel)."""
+    import bayes_meta_envs
+    from bayes_meta_envs import agents
+
+    names = agents.zoo_names()
+    check("lstm-metabandit" in names, f"agents.zoo_names() lists the shipped agents: {names}")
+    try:
+        import safetensors  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        print("skip zoo load (torch/safetensors not installed beside the wheel)")
+        return
+    from bayes_meta_envs.agents.zoo import ZOO_DIR
+
+    check(where.parent in ZOO_DIR.parents, f"the zoo is package data ({ZOO_DIR})")
+    agent = agents.load("lstm-metabandit")
+    report = bayes_meta_envs.score(agent, "MetaBandit-v0", episodes=500, seed=0)
+    gap = report.bayes_gap.mean
+    check(gap < 0.3, f"zoo agent lstm-metabandit loads by name and scores (Bayes gap {gap:.3f})")
 
 
 if __name__ == "__main__":

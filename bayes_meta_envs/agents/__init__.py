@@ -19,7 +19,7 @@ from bayes_meta_envs.agents.adapters import (
     from_sb3,
 )
 from bayes_meta_envs.agents.resolve import resolve_agent
-from bayes_meta_envs.agents.zoo import load
+from bayes_meta_envs.agents.zoo import load, zoo_names
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
 from bayes_meta_envs.errors import MissingDependencyError
 from bayes_meta_envs.protocol import Agent, BaseAgent, tie_split
@@ -53,6 +53,7 @@ __all__ = [
     "resolve_agent",
     "tie_split",
     "train_lstm",
+    "zoo_names",
 ]
 
 _SUBPACKAGES = {"lstm", "recurrent_ppo"}

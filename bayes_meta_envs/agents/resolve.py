@@ -5,7 +5,8 @@ A SPEC is one of:
 * a baseline of the registry (:mod:`bayes_meta_envs.baselines.registry`): ``bayes``,
   ``gittins:0.9``, ``thompson``, ``ucb1``, ``greedy``, ``random`` (bandits); ``bayes``,
   ``plugin``, ``prior`` (prediction tasks);
-* a saved agent folder (anything :func:`bayes_meta_envs.agents.zoo.load` reads);
+* a saved agent folder (anything :func:`bayes_meta_envs.agents.zoo.load` reads), or
+  ``zoo:NAME``, an agent of the zoo shipped in the package (``agents.zoo_names()``);
 * ``module:attribute`` or ``path/to/file.py:attribute``: an agent object, a callable
   ``fn(obs_batch) -> actions``, an SB3 model, or a class (built with ``cls.for_env(task)`` when it
   has one, else ``cls()``).
@@ -24,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bayes_meta_envs.agents.zoo import load
+from bayes_meta_envs.agents.zoo import ZOO_PREFIX, load, zoo_names
 from bayes_meta_envs.baselines.registry import baselines_for, is_baseline, make_baseline
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.task import MetaTask
@@ -46,6 +47,10 @@ def resolve_agent(spec: str, task: MetaTask, *, seed: int = 0) -> Any:
         return make_baseline(spec, task, seed=seed, argument=_ARG)
     if os.path.isdir(spec):
         return load(spec)
+    if spec.startswith(ZOO_PREFIX):
+        if spec[len(ZOO_PREFIX) :] not in zoo_names():
+            raise invalid(_ARG, spec, f"zoo:NAME with NAME one of {zoo_names()}")
+        return load(spec)
     if ":" in spec:
         obj = _import_attribute(spec)
         if isinstance(obj, type):
@@ -55,8 +60,8 @@ def resolve_agent(spec: str, task: MetaTask, *, seed: int = 0) -> Any:
     raise invalid(
         _ARG,
         spec,
-        f"a baseline ({', '.join(baselines_for(task.kind))}), a saved agent folder, or "
-        "module:attribute",
+        f"a baseline ({', '.join(baselines_for(task.kind))}), a saved agent folder, "
+        "zoo:NAME, or module:attribute",
     )
 
 

@@ -1,7 +1,12 @@
-"""Loading saved agents: ``load(path)`` for any run folder or zoo entry.
+"""Loading saved agents: ``load(path)`` for any run folder, ``load(NAME)`` for a zoo agent.
 
-A run folder (``agents/NAME/`` in the repository, or any folder written by ``bayes-meta train``)
-holds a ``config.json`` whose ``"algo"`` field says which recipe wrote it
+The zoo ships inside the package (package data, :data:`ZOO_DIR` = ``bayes_meta_envs/zoo/``): one
+run folder per agent (``config.json``, ``model.safetensors``, ``history.json``, ``score.json``
+and ``checkpoints/ckpt_NNNNNN/`` with the weights at about every 10% of training), so
+``load("lstm-metabandit")`` works from an installed wheel; :func:`zoo_names` lists them and
+:func:`zoo_path` gives a folder. The model cards live in the repository's ``agents/NAME/``.
+
+A run folder (a zoo entry, or any folder written by ``bayes-meta train``) holds a ``config.json`` whose ``"algo"`` field says which recipe wrote it
 (:mod:`bayes_meta_envs.agents.run_folder`):
 
 * ``"lstm"``: :class:`bayes_meta_envs.agents.lstm.LSTMAgent` (``config.json`` +
@@ -19,25 +24,72 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bayes_meta_envs.agents.run_folder import KNOWN_ALGOS, read_algo
-from bayes_meta_envs.errors import CheckpointError
+from bayes_meta_envs.agents.run_folder import CONFIG_FILE, KNOWN_ALGOS, read_algo
+from bayes_meta_envs.errors import CheckpointError, invalid, wrong_type
 
-__all__ = ["ZOO_ALGOS", "load", "read_algo", "zoo_folders"]
+__all__ = [
+    "ZOO_ALGOS",
+    "ZOO_DIR",
+    "ZOO_PREFIX",
+    "load",
+    "read_algo",
+    "zoo_folders",
+    "zoo_names",
+    "zoo_path",
+]
 
 ZOO_ALGOS = KNOWN_ALGOS
+#: Where the zoo's agents are installed (package data).
+ZOO_DIR = Path(__file__).resolve().parent.parent / "zoo"
+#: A checkpoint folder of an LSTM run holds this file (and no config.json).
+_TRAINER_STATE = "trainer_state.json"
+#: ``"zoo:NAME"`` names a zoo agent explicitly (``bayes-meta score --agent zoo:NAME``).
+ZOO_PREFIX = "zoo:"
+
+
+def zoo_names() -> list[str]:
+    """The names of the agents shipped in the package's zoo, sorted."""
+    return [p.name for p in zoo_folders(ZOO_DIR)]
+
+
+def zoo_path(name: str) -> Path:
+    """The installed folder of the zoo agent ``name`` (``"zoo:"`` prefix allowed).
+
+    Raises:
+        InvalidArgumentError: ``name`` is not a zoo agent (the message lists them).
+    """
+    if not isinstance(name, str):
+        raise wrong_type("name", name, "the name of a zoo agent (a str)")
+    bare = name[len(ZOO_PREFIX) :] if name.startswith(ZOO_PREFIX) else name
+    names = zoo_names()
+    if bare not in names:
+        raise invalid("name", name, f"the name of a zoo agent, one of {names}")
+    return ZOO_DIR / bare
 
 
 def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
-    """Load a saved agent folder as an object following the Agent protocol.
+    """Load a saved agent folder, or a zoo agent by name, as an object following the Agent
+    protocol.
 
-    Dispatches on the ``"algo"`` field of ``path/config.json`` (see the module docstring).
-    ``seed`` seeds the generator the LSTM agent's ``predict`` samples actions with.
+    ``path`` is a folder, or the name of a zoo agent (:func:`zoo_names`; ``"zoo:NAME"`` too):
+    a name is looked up in the zoo when no folder of that name exists; a checkpoint folder
+    (``checkpoints/ckpt_NNNNNN`` of an LSTM run) loads with its run's config. Dispatches on the
+    ``"algo"`` field of ``config.json`` (see the module docstring). ``seed`` seeds the generator
+    the LSTM agent's ``predict`` samples actions with.
 
     Raises:
         CheckpointError: the folder, its config or its weights are missing or corrupt.
+        InvalidArgumentError: a ``"zoo:NAME"`` that names no zoo agent.
         MissingDependencyError: torch (or sb3-contrib) is not installed.
     """
-    algo = read_algo(path)
+    if isinstance(path, str) and (
+        path.startswith(ZOO_PREFIX) or (not os.path.exists(path) and path in zoo_names())
+    ):
+        path = zoo_path(path)
+    run = Path(path)
+    if not (run / CONFIG_FILE).is_file() and (run / _TRAINER_STATE).is_file():
+        run = run.parent.parent  # a checkpoint folder checkpoints/ckpt_NNNNNN of a run
+    algo = read_algo(run)
     if algo == "lstm":
         from bayes_meta_envs.agents.lstm.agent import LSTMAgent  # torch: the `train` extra
 

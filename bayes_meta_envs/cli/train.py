@@ -26,6 +26,7 @@ from bayes_meta_envs.agents.lstm.config import LSTMConfig
 from bayes_meta_envs.agents.run_folder import CONFIG_FILE
 from bayes_meta_envs.cli._common import evaluation_line, parse_env_kwargs, positive_float
 from bayes_meta_envs.errors import invalid, require
+from bayes_meta_envs.task import task_of
 
 __all__ = ["configure", "run"]
 
@@ -61,7 +62,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="torch threads (default: the config's num_threads, 1)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--device",
+        choices=["cpu", "cuda", "auto"],
+        default=None,
+        help="LSTM: where the network trains (default: the config's device, cpu)",
+    )
+    parser.add_argument(
+        "--reward-signal",
+        choices=["sampled", "expected", "regret"],
+        default=None,
+        help="LSTM bandits: the learning signal (default: the config's, 'sampled', the reward "
+        "the agent observes; the others read the task's arm probabilities)",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (with a budget the bar counts seconds of the budget)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,10 +92,13 @@ def run(args: argparse.Namespace) -> int:
         config, out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress
     )
     wall = time.perf_counter() - t0
+    bandit = task_of(config.env_id, **config.env_kwargs).is_bandit
+    signal = config.reward_signal if bandit else "log_loss"
     print(
         f"trained {result.updates} updates ({result.env_steps:,} env steps) in "
         f"{result.wall_seconds:.1f} s of training ({wall:.1f} s with evaluation and saving)"
         + (" (stopped by the budget)" if result.stopped_by_budget else "")
+        + f"; learning signal: {signal}"
     )
     line = evaluation_line(result.history)
     if line is not None:
@@ -110,6 +131,10 @@ def _lstm_config(args: argparse.Namespace) -> LSTMConfig:
         changes["seed"] = args.seed
     if args.num_threads is not None:
         changes["num_threads"] = args.num_threads
+    if args.device is not None:
+        changes["device"] = args.device
+    if args.reward_signal is not None:
+        changes["reward_signal"] = args.reward_signal
     return config.replace(**changes) if changes else config
 
 

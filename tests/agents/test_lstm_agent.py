@@ -27,7 +27,7 @@ PREDICT_IDS = [
     "MetaPredictGaussian-v0",
     "MetaPredictExponential-v0",
 ]
-ZOO = Path(__file__).resolve().parents[2] / "agents"
+ZOO = Path(__file__).resolve().parents[2] / "bayes_meta_envs" / "zoo"
 LSTM_ZOO = sorted(p for p in ZOO.glob("lstm-*") if (p / "config.json").is_file())
 
 

@@ -76,7 +76,7 @@ def test_config_rejects_unknown_keys_and_algo(tmp_path):
 
 def test_demo_config_is_a_valid_bandit_recipe():
     cfg = LSTMConfig(**DEMO_CONFIG, budget_minutes=4.0)
-    assert cfg.env_id == "MetaBandit-v0" and cfg.reward_signal == "regret"
+    assert cfg.env_id == "MetaBandit-v0" and cfg.reward_signal == "sampled"
 
 
 def test_importing_the_package_does_not_import_torch():

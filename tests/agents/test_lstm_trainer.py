@@ -68,7 +68,8 @@ def test_history_records_use_the_score_report_names(tmp_path, env_id, keys):
     result = trainer.train()
     assert [r["update"] for r in result.history] == [0.0, 3.0]
     assert all(set(r) == keys for r in result.history)
-    assert json.loads((tmp_path / "history.json").read_text()) == result.history
+    saved = json.loads((tmp_path / "history.json").read_text())
+    assert [{k: v for k, v in r.items() if k != "reward_signal"} for r in saved] == result.history
     # the record is the paired rollout of the final agent, as score() runs it
     run = paired_rollout(trainer.agent(), trainer.task, episodes=64, seed=1_000_003)
     main = "bayes_gap" if env_id == "MetaBandit-v0" else "excess_log_loss"
@@ -82,22 +83,24 @@ def test_history_records_use_the_score_report_names(tmp_path, env_id, keys):
 
 def test_short_bandit_training_closes_most_of_the_bayes_gap(tmp_path):
     cfg = LSTMConfig(
-        total_updates=60,
-        eval_every=60,
+        total_updates=100,
+        eval_every=100,
         eval_episodes=2048,
         checkpoint_every=1000,
         tensorboard=False,
         num_envs=128,
     )
+    assert cfg.reward_signal == "sampled"  # from the rewards the agent observes
     result = LSTMTrainer(cfg, tmp_path).train()
     first, last = result.history[0], result.history[-1]
     # The untrained (near-uniform) policy is ~2.47 below Bayes-optimal on these 2048 episodes.
-    # 60 updates bring the gap to 0.12-0.39 over seeds 0-7 (mean 0.19, CI half-width ~0.05), so
-    # requiring 75% of it closed (< ~0.62) leaves a margin of 4+ half-widths over the worst seed:
-    # floating-point differences between CPUs change the trajectory, not whether it learns.
+    # With the default recipe (observed rewards), 100 updates bring the gap to 0.41-0.72 over
+    # seeds 0-5 (CI half-width ~0.05; measured on the 2-core dev machine), so requiring half of
+    # it closed (< ~1.24) leaves a margin of 10+ half-widths over the worst seed: floating-point
+    # differences between CPUs change the trajectory, not whether it learns.
     assert first["bayes_gap"] > 2.0
-    assert last["bayes_gap"] < 0.25 * first["bayes_gap"]
-    assert last["return"] > first["return"] + 1.5
+    assert last["bayes_gap"] < 0.5 * first["bayes_gap"]
+    assert last["return"] > first["return"] + 1.0
 
 
 @pytest.mark.parametrize("env_id", PREDICT_IDS)

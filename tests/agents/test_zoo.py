@@ -1,4 +1,5 @@
-"""The agents zoo: every folder under agents/ loads, scores, and agrees with its model card."""
+"""The agents zoo (package data, bayes_meta_envs/zoo/): every agent loads by name, scores, and
+agrees with its model card (agents/NAME/README.md in the repository)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-from bayes_meta_envs.agents.zoo import load, read_algo, zoo_folders
-from bayes_meta_envs.errors import CheckpointError
+from bayes_meta_envs import agents
+from bayes_meta_envs.agents.resolve import resolve_agent
+from bayes_meta_envs.agents.zoo import ZOO_DIR, load, read_algo, zoo_folders, zoo_names, zoo_path
+from bayes_meta_envs.errors import CheckpointError, InvalidArgumentError
+from bayes_meta_envs.task import task_of
 
-ZOO = Path(__file__).resolve().parents[2] / "agents"
+ZOO = ZOO_DIR
+CARDS = Path(__file__).resolve().parents[2] / "agents"
 FOLDERS = zoo_folders(ZOO)
 LSTM_FOLDERS = [p for p in FOLDERS if read_algo(p) == "lstm"]
 EXPECTED_LSTM = {
@@ -41,11 +46,50 @@ def test_the_lstm_zoo_is_complete():
     assert {p.name for p in LSTM_FOLDERS} >= EXPECTED_LSTM
 
 
+def test_zoo_names_and_load_by_name():
+    names = agents.zoo_names()
+    assert names == zoo_names() == sorted(p.name for p in FOLDERS)
+    assert set(names) >= EXPECTED_LSTM
+    agent = agents.load("lstm-metabandit")
+    same = load("zoo:lstm-metabandit")
+    assert agent.config == same.config and agent.config.reward_signal == "sampled"
+    assert zoo_path("zoo:lstm-metabandit") == ZOO / "lstm-metabandit"
+    with pytest.raises(InvalidArgumentError, match="zoo agent"):
+        load("zoo:no-such-agent")
+    with pytest.raises(InvalidArgumentError, match="zoo agent"):
+        zoo_path("no-such-agent")
+
+
+def test_score_spec_zoo_name():
+    task = task_of("MetaBandit-v0")
+    agent = resolve_agent("zoo:lstm-metabandit", task)
+    assert agent.config.env_id == "MetaBandit-v0"
+    with pytest.raises(InvalidArgumentError, match="--agent"):
+        resolve_agent("zoo:nope", task)
+
+
+def test_cards_beside_the_zoo_and_no_weights_stored_twice():
+    for folder in FOLDERS:
+        assert (CARDS / folder.name / "README.md").is_file(), folder.name
+    assert not list(CARDS.rglob("*.safetensors")) and not list(CARDS.rglob("*.pt"))
+
+
+def test_metabandit_checkpoints_over_training():
+    """About ten checkpoints over training, each a loadable agent (for analyses across it)."""
+    ckpts = sorted((ZOO / "lstm-metabandit" / "checkpoints").iterdir())
+    assert 8 <= len(ckpts) <= 12
+    updates = [int(p.name[5:]) for p in ckpts]
+    assert updates == sorted(updates) and updates[0] > 0
+    first, last = load(ckpts[0]), load(ckpts[-1])
+    assert first.config == last.config
+    assert not all(first.net.state_dict()[k].equal(v) for k, v in last.net.state_dict().items())
+
+
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
 def test_zoo_agent_matches_its_card(folder):
     from bayes_meta_envs.scoring import ScoreReport, score
 
-    card = folder / "README.md"
+    card = CARDS / folder.name / "README.md"
     score_file = folder / "score.json"
     if read_algo(folder) != "lstm" and not (card.is_file() and score_file.is_file()):
         pytest.skip(f"{folder.name}: no model card or score.json yet")

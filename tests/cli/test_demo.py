@@ -28,7 +28,13 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     )
     assert rc == 0
     printed = capsys.readouterr().out
-    for name in ("LSTM (meta-trained)", "Bayes-optimal", "Greedy", "Thompson", "Random"):
+    for name in (
+        "LSTM (observed rewards)",
+        "Bayes-optimal",
+        "Greedy",
+        "Thompson",
+        "Random",
+    ):
         assert name in printed
     assert "final evaluation (fixed batch): " in printed and "bayes_gap=" in printed
     for f in ("scores.json", "table.txt", "bayes_gap_training.png", "bayes_action_probability.png"):
@@ -38,8 +44,11 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert any((out / "agent" / "checkpoints").iterdir())
     data = json.loads((out / "scores.json").read_text())
     assert data["run"]["episodes"] == 400
+    # the demo learns from the rewards the agent observes, and says so
+    assert "reward_signal='sampled'" in printed and data["run"]["reward_signal"] == "sampled"
+    assert json.loads((out / "agent" / "config.json").read_text())["reward_signal"] == "sampled"
     assert list(data["scores"]) == [
-        "LSTM (meta-trained)",
+        "LSTM (observed rewards)",
         "Bayes-optimal",
         "Gittins (gamma=0.9)",
         "Thompson sampling",
@@ -47,7 +56,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         "Greedy (posterior mean)",
         "Random",
     ]
-    lstm = data["scores"]["LSTM (meta-trained)"]
+    lstm = data["scores"]["LSTM (observed rewards)"]
     bayes = data["scores"]["Bayes-optimal"]
     assert lstm["episodes"] == 400
     # the Bayes-optimal agent scored against itself has a Bayes gap of exactly zero

@@ -24,10 +24,12 @@ from bayes_meta_envs._validate import (
 )
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 
-__all__ = ["ALGO", "DEMO_CONFIG", "REWARD_SIGNALS", "LSTMConfig"]
+__all__ = ["ALGO", "DEMO_CONFIG", "DEVICES", "REWARD_SIGNALS", "LSTMConfig"]
 
 ALGO = "lstm"
-REWARD_SIGNALS = ("regret", "expected", "sampled")
+REWARD_SIGNALS = ("sampled", "expected", "regret")
+#: Where the network trains: ``"auto"`` is CUDA when torch sees a GPU, else the CPU.
+DEVICES = ("cpu", "cuda", "auto")
 
 # minimum of each int field
 _INTS = {
@@ -57,7 +59,7 @@ _FLOATS = {
     "entropy_end": (0.0, float("inf"), False),
     "entropy_decay_fraction": (0.0, 1.0, True),
 }
-_BOOLS = ("symlog_inputs", "lr_decay", "tensorboard")
+_BOOLS = ("symlog_inputs", "lr_decay", "step_baseline", "tensorboard")
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,20 @@ class LSTMConfig:
     ``learning_rate`` (decayed linearly to ``learning_rate * lr_final_fraction`` when
     ``lr_decay``), gradient clipping at ``max_grad_norm``.
     Bandits only: ``gamma``, ``gae_lambda``, ``ppo_epochs``, ``ppo_minibatches``, ``clip_range``,
-    ``value_coef``, the entropy coefficient decaying linearly from ``entropy_start`` to
-    ``entropy_end`` over the first ``entropy_decay_fraction`` of training, and
-    ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees),
-    ``"expected"`` (``p_a``) or ``"regret"`` (``p_a - max_k p_k``, the default). The last two
-    differ from the first by terms that do not depend on the action taken, so the policy gradient
-    keeps its expectation and loses variance.
+    ``value_coef``, ``step_baseline`` (the critic predicts the return-to-go minus the mean
+    return-to-go at the same step in the other episodes of the batch: see
+    :func:`~bayes_meta_envs.agents.lstm.updates.step_baseline`), the entropy coefficient
+    decaying linearly from ``entropy_start`` to ``entropy_end`` over the first ``entropy_decay_fraction`` of training, and
+    ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees,
+    the default: what any RL algorithm gets), or, opt-in and privileged (read from the env's
+    ``info["task"]``), ``"expected"`` (``p_a``) or ``"regret"`` (``p_a - max_k p_k``). The last
+    two differ from the first by terms that do not depend on the action taken, so the policy
+    gradient keeps its expectation and loses variance.
     Bookkeeping: ``eval_every`` updates on a fixed batch of ``eval_episodes`` episodes seeded with
     ``eval_seed``; a checkpoint every ``checkpoint_every`` updates (all kept); ``num_threads`` torch
-    threads; ``budget_minutes`` stops training early (schedules then follow the elapsed fraction of
+    threads; ``device`` where the network trains (``"cpu"``, ``"cuda"``, or ``"auto"``: CUDA when
+    available; the environments stay numpy on the CPU, and the trained agent acts on the CPU);
+    ``budget_minutes`` stops training early (schedules then follow the elapsed fraction of
     the budget when it runs ahead of the update count).
     """
 
@@ -96,20 +103,22 @@ class LSTMConfig:
     max_grad_norm: float = 1.0
     seed: int = 0
     gamma: float = 1.0
-    gae_lambda: float = 0.95
-    ppo_epochs: int = 4
-    ppo_minibatches: int = 4
+    gae_lambda: float = 0.8
+    ppo_epochs: int = 2
+    ppo_minibatches: int = 2
     clip_range: float = 0.2
     value_coef: float = 0.5
+    step_baseline: bool = True
     entropy_start: float = 0.01
     entropy_end: float = 0.0
     entropy_decay_fraction: float = 0.8
-    reward_signal: str = "regret"
+    reward_signal: str = "sampled"
     eval_every: int = 25
     eval_episodes: int = 4096
     eval_seed: int = 1_000_003
     checkpoint_every: int = 100
     num_threads: int = 1
+    device: str = "cpu"
     budget_minutes: float | None = None
     tensorboard: bool = True
 
@@ -127,6 +136,7 @@ class LSTMConfig:
             expected = f"a number in {bound}{lo}, {hi}]"
             check_number(name, value, lo, hi, low_open=low_open, expected=expected)
         check_choice("reward_signal", self.reward_signal, REWARD_SIGNALS)
+        check_choice("device", self.device, DEVICES)
         for name in _BOOLS:
             self._set(name, check_bool(name, getattr(self, name)))
         if self.budget_minutes is not None:
@@ -191,8 +201,9 @@ DEMO_CONFIG: dict[str, Any] = {
     "total_updates": 100_000,
     "learning_rate": 3e-3,
     "lr_final_fraction": 0.1,
-    "ppo_epochs": 4,
-    "ppo_minibatches": 4,
+    "gae_lambda": 0.8,
+    "ppo_epochs": 2,
+    "ppo_minibatches": 2,
     "entropy_start": 0.01,
     "entropy_end": 0.0,
     "entropy_decay_fraction": 0.8,

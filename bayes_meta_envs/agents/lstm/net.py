@@ -20,10 +20,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from bayes_meta_envs.agents.lstm.config import LSTMConfig
+from bayes_meta_envs.agents.lstm.config import DEVICES, LSTMConfig
+from bayes_meta_envs.errors import InvalidArgumentError
 from bayes_meta_envs.task import MetaTask, TaskKind
 
-__all__ = ["SOFT_CLAMP_MARGIN", "LSTMNet", "build_net"]
+__all__ = ["SOFT_CLAMP_MARGIN", "LSTMNet", "build_net", "resolve_device"]
 
 #: The soft clamp's half-width is this fraction of the action bounds' half-width.
 SOFT_CLAMP_MARGIN = 0.999
@@ -121,3 +122,21 @@ def build_net(config: LSTMConfig, task: MetaTask, generator_seed: int | None = N
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(generator_seed)  # inside fork_rng: the global state is restored
         return LSTMNet(*args)
+
+
+def resolve_device(device: str) -> torch.device:
+    """The torch device of ``LSTMConfig.device``: ``"cpu"``, ``"cuda"`` (raises
+    :class:`~bayes_meta_envs.errors.InvalidArgumentError` when torch sees no CUDA device) or
+    ``"auto"`` (CUDA when available, else the CPU)."""
+    if device not in DEVICES:
+        raise InvalidArgumentError(f"device must be one of {list(DEVICES)}, got {device!r}")
+    if device == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if device == "auto":
+        return torch.device("cpu")
+    raise InvalidArgumentError(
+        f"device='cuda' but torch {torch.__version__} sees no CUDA device "
+        "(install a CUDA build of torch on a machine with a GPU, or use device='cpu' or 'auto')"
+    )

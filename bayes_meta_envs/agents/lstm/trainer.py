@@ -37,7 +37,7 @@ from bayes_meta_envs.agents.lstm.checkpoint import (
     write_checkpoint,
 )
 from bayes_meta_envs.agents.lstm.config import LSTMConfig
-from bayes_meta_envs.agents.lstm.net import build_net
+from bayes_meta_envs.agents.lstm.net import build_net, resolve_device
 from bayes_meta_envs.agents.lstm.updates import bandit_update, prediction_update
 from bayes_meta_envs.errors import require, wrong_type
 from bayes_meta_envs.rollout import paired_rollout
@@ -109,11 +109,14 @@ class LSTMTrainer:
         self.config = config
         self.out_dir = Path(out_dir)
         self.task = task_of(config.env_id, **config.env_kwargs)
-        self.net = build_net(config, self.task, config.seed)
+        self.device = resolve_device(config.device)
+        self.net = build_net(config, self.task, config.seed).to(self.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=config.learning_rate)
         seeds = np.random.SeedSequence(config.seed).spawn(2)
         self.rng = np.random.Generator(np.random.PCG64(seeds[0]))
-        self.torch_gen = torch.Generator().manual_seed(int(seeds[1].generate_state(1)[0]))
+        self.torch_gen = torch.Generator(device=self.device).manual_seed(
+            int(seeds[1].generate_state(1)[0])
+        )
         self.update_count = 0
         self.elapsed = 0.0
         self.history: list[dict[str, float]] = []
@@ -222,13 +225,24 @@ class LSTMTrainer:
 
     # --- the loop ---
     def agent(self, *, seed: int | None = None) -> LSTMAgent:
-        """An :class:`LSTMAgent` holding a copy of the current weights."""
-        return LSTMAgent(self.config, self.net.state_dict(), seed=seed)
+        """An :class:`LSTMAgent` (on the CPU) holding a copy of the current weights."""
+        weights = {k: v.detach().cpu() for k, v in self.net.state_dict().items()}
+        return LSTMAgent(self.config, weights, seed=seed)
+
+    @property
+    def signal(self) -> str:
+        """The learning signal, as ``history.json`` names it: ``config.reward_signal`` for
+        bandits, ``"log_loss"`` for prediction tasks."""
+        return self.config.reward_signal if self.task.is_bandit else "log_loss"
 
     def save_agent(self) -> None:
-        """Write ``model.safetensors``, ``history.json`` and ``config.json`` into ``out_dir``."""
+        """Write ``model.safetensors``, ``history.json`` and ``config.json`` into ``out_dir``.
+
+        Each record of ``history.json`` also names the learning signal (``"reward_signal"``).
+        """
         self.agent().save(self.out_dir)
-        atomic_write_text(self.out_dir / HISTORY_FILE, json.dumps(self.history, indent=1) + "\n")
+        records = [{**rec, "reward_signal": self.signal} for rec in self.history]
+        atomic_write_text(self.out_dir / HISTORY_FILE, json.dumps(records, indent=1) + "\n")
 
     def train(
         self,
@@ -253,12 +267,19 @@ class LSTMTrainer:
                 log_dir=str(self.out_dir / "tb"), purge_step=self.update_count
             )
         tqdm = require("tqdm", "train").tqdm
-        bar = tqdm(
-            total=None if c.budget_minutes is not None else c.total_updates,
-            initial=self.update_count,
-            disable=not progress,
-            unit="upd",
-        )
+        budget_s = None if c.budget_minutes is None else 60.0 * c.budget_minutes
+        if budget_s is None:
+            bar = tqdm(
+                total=c.total_updates, initial=self.update_count, disable=not progress, unit="upd"
+            )
+        else:  # progress against the budget, in seconds
+            bar = tqdm(
+                total=round(budget_s),
+                initial=min(round(self.elapsed), round(budget_s)),
+                disable=not progress,
+                unit="s",
+                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s budget [{postfix}]",
+            )
         steps_per_update = c.num_envs * self.task.horizon
         start_updates = self.update_count
         t_start = time.perf_counter() - self.elapsed
@@ -266,6 +287,7 @@ class LSTMTrainer:
         if self.update_count == 0 and not self.history:
             self._record_eval(writer)
         last_ckpt = self.update_count
+        shown: dict[str, str] = {}
         try:
             while self.update_count < c.total_updates:
                 if stop_after is not None and self.update_count - start_updates >= stop_after:
@@ -285,10 +307,15 @@ class LSTMTrainer:
                 if writer is not None:
                     for k, v in logs.items():
                         writer.add_scalar(f"train/{k}", v, self.update_count)
-                bar.update(1)
                 if self.update_count % c.eval_every == 0:
                     rec = self._record_eval(writer)
-                    bar.set_postfix({k: f"{rec[k]:.4f}" for k in self._shown(rec)})
+                    shown = {k: f"{rec[k]:.4f}" for k in self._shown(rec)}
+                if budget_s is not None:
+                    bar.set_postfix({"update": self.update_count, **shown}, refresh=False)
+                    bar.update(min(self.elapsed, budget_s) - bar.n)
+                else:
+                    bar.set_postfix(shown, refresh=False)
+                    bar.update(1)
                 if callback is not None:
                     callback(self, logs)
                 if self.update_count % c.checkpoint_every == 0:

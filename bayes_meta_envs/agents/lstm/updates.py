@@ -31,7 +31,14 @@ from bayes_meta_envs.agents.lstm.torch_families import torch_log_likelihood
 from bayes_meta_envs.envs import MetaVectorEnv
 from bayes_meta_envs.task import MetaTask
 
-__all__ = ["BanditEpisode", "bandit_update", "collect_bandit_episode", "gae", "prediction_update"]
+__all__ = [
+    "BanditEpisode",
+    "bandit_update",
+    "collect_bandit_episode",
+    "gae",
+    "prediction_update",
+    "step_baseline",
+]
 
 
 @dataclass(frozen=True)
@@ -54,27 +61,32 @@ def collect_bandit_episode(
     reward_signal: str,
     horizon: int,
 ) -> BanditEpisode:
-    """Run the policy for one episode on ``vec`` (reset with ``reset_seed``), without gradients."""
+    """Run the policy for one episode on ``vec`` (reset with ``reset_seed``), without gradients.
+
+    The env's ``info`` is read only for the privileged signals (``"expected"``, ``"regret"``);
+    under ``"sampled"`` the learner sees what the agent sees.
+    """
     obs, _ = vec.reset(seed=reset_seed)
+    device = next(net.parameters()).device
     T, B = horizon, vec.num_envs
     obs_buf = np.zeros((T, B, obs.shape[1]), dtype=np.float32)
     act_buf = np.zeros((T, B), dtype=np.int64)
     signal = np.zeros((T, B))
     sampled = np.zeros((T, B))
-    logp_buf = torch.zeros(T, B)
-    val_buf = torch.zeros(T, B)
+    logp_buf = torch.zeros(T, B, device=device)
+    val_buf = torch.zeros(T, B, device=device)
     hc = None
     rows = np.arange(B)
     with torch.no_grad():
         for t in range(T):
             obs_buf[t] = obs
-            out, hc = net(torch.from_numpy(obs)[None], hc)
+            out, hc = net(torch.from_numpy(obs).to(device)[None], hc)
             logits, value = net.policy_value(out[0])
             logp_all = torch.log_softmax(logits, dim=-1)
             a = torch.multinomial(logp_all.exp(), 1, generator=torch_gen)[:, 0]
             logp_buf[t] = logp_all.gather(1, a[:, None])[:, 0]
             val_buf[t] = value
-            an = a.numpy()
+            an = a.cpu().numpy()
             act_buf[t] = an
             obs, r, _, _, info = vec.step(an)
             sampled[t] = r
@@ -101,6 +113,27 @@ def gae(rewards: np.ndarray, values: np.ndarray, gamma: float, lam: float) -> np
     return adv
 
 
+def step_baseline(signal: np.ndarray, gamma: float) -> np.ndarray:
+    """Per-step baseline ``(T, B)``: for each episode, the mean discounted return-to-go at step
+    ``t`` of the *other* episodes of the batch (leave-one-out, so it does not depend on the
+    episode's own rewards and the policy gradient stays unbiased).
+
+    Without it the critic must learn the return-to-go's dependence on time (about ``(T - t) / 2``
+    for the default bandit) by counting steps inside the LSTM, and while it does the value loss
+    dominates the clipped gradient; with it the critic only learns the residual, a quantity of
+    the size of the rewards.
+    """
+    T, B = signal.shape
+    if B < 2:
+        return np.zeros_like(signal)
+    ret = np.zeros_like(signal)
+    acc = np.zeros(B)
+    for t in reversed(range(T)):
+        acc = signal[t] + gamma * acc
+        ret[t] = acc
+    return (ret.sum(axis=1, keepdims=True) - ret) / (B - 1)
+
+
 def bandit_update(
     net: LSTMNet,
     optimizer: torch.optim.Optimizer,
@@ -114,15 +147,18 @@ def bandit_update(
     """Sample one episode per sub-env and take ``ppo_epochs x ppo_minibatches`` PPO steps."""
     c, B = config, vec.num_envs
     ep = collect_bandit_episode(net, vec, reset_seed, torch_gen, c.reward_signal, horizon)
-    values = ep.values.numpy().astype(np.float64)
+    device = ep.values.device
+    base = step_baseline(ep.signal, c.gamma) if c.step_baseline else np.zeros_like(ep.signal)
+    values = ep.values.cpu().numpy().astype(np.float64) + base
     adv = gae(ep.signal, values, c.gamma, c.gae_lambda)
-    obs_t = torch.from_numpy(ep.obs)
-    act_t = torch.from_numpy(ep.actions)
-    adv_t = torch.as_tensor(adv, dtype=torch.float32)
-    ret_t = torch.as_tensor(adv + values, dtype=torch.float32)
+    obs_t = torch.from_numpy(ep.obs).to(device)
+    act_t = torch.from_numpy(ep.actions).to(device)
+    adv_t = torch.as_tensor(adv, dtype=torch.float32).to(device)
+    # the value head learns the lambda-return minus the per-step baseline
+    ret_t = torch.as_tensor(adv + values - base, dtype=torch.float32).to(device)
     stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "entropy": []}
     for _ in range(c.ppo_epochs):
-        perm = torch.randperm(B, generator=torch_gen)
+        perm = torch.randperm(B, generator=torch_gen, device=torch_gen.device)
         for mb in perm.chunk(c.ppo_minibatches):
             hidden, _ = net(obs_t[:, mb])
             logits, value = net.policy_value(hidden)
@@ -159,15 +195,17 @@ def prediction_update(
 ) -> dict[str, float]:
     """One episode per sub-env with gradients, then one Adam step on the mean log-loss."""
     family, layout = task.family, task.layout
+    device = next(net.parameters()).device
     obs, _ = vec.reset(seed=reset_seed)
     hc = None
     losses = []
     for _ in range(task.horizon):
-        out, hc = net(torch.from_numpy(obs)[None], hc)
+        out, hc = net(torch.from_numpy(obs).to(device)[None], hc)
         action = net.prediction(out[0])
-        obs, _, _, _, _ = vec.step(action.detach().numpy())
+        obs, _, _, _, _ = vec.step(action.detach().cpu().numpy())
         x = family.decode(obs[:, layout.features])
-        ll = torch_log_likelihood(family, action, torch.as_tensor(x, dtype=torch.float32))
+        x_t = torch.as_tensor(x, dtype=torch.float32).to(device)
+        ll = torch_log_likelihood(family, action, x_t)
         losses.append(-ll.mean())
     loss = torch.stack(losses).mean()
     optimizer.zero_grad(set_to_none=True)

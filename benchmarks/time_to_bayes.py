@@ -1,0 +1,181 @@
+"""Time to Bayes: the Bayes gap each meta-learner reaches in a wall-clock budget.
+
+Both learners train on MetaBandit-v0 from the rewards they observe (no access to the arm
+probabilities), with the same network size (a linear embedding, one LSTM, linear policy and value
+heads: ``--hidden``/``--embed``), for the same wall-clock budget, and are scored on the same
+100,000 episodes (seed ``--score-seed``, not used in training) against the exact Bayes-optimal
+agent:
+
+* ``lstm``: the package's LSTM trainer (:class:`bayes_meta_envs.agents.lstm.LSTMTrainer`) with
+  the default :class:`LSTMConfig` (``reward_signal="sampled"``) plus ``--lstm-overrides``;
+* ``recurrent-ppo``: sb3-contrib's RecurrentPPO through
+  :func:`bayes_meta_envs.agents.recurrent_ppo.train` with its default recipe (also the observed
+  reward: SB3 only ever sees the env's reward).
+
+The table gives, per budget, the training actually done (updates or steps), the Bayes gap with its
+95% half-width, the normalised score (0 random play, 1 Bayes-optimal) and the ratio of
+RecurrentPPO's gap to the LSTM trainer's. ``--device cuda`` trains the LSTM on the GPU (scoring
+stays on the CPU); ``--lstm-only`` skips RecurrentPPO; ``--lstm-overrides`` may be given several
+times (one row each). ``--json FILE`` also writes the rows.
+
+    python benchmarks/time_to_bayes.py --budgets 1 2 5         # ~10 min of training + scoring
+    python benchmarks/time_to_bayes.py --budgets 1 2           # the short version
+    python benchmarks/time_to_bayes.py --device cuda --lstm-only --budget-seconds 60 \\
+        --lstm-overrides '{"num_envs": 8192}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bayes_meta_envs import agents
+from bayes_meta_envs.agents import recurrent_ppo as rp
+from bayes_meta_envs.agents.lstm import LSTMConfig, LSTMTrainer
+from bayes_meta_envs.scoring import score
+
+ENV_ID = "MetaBandit-v0"
+#: Bookkeeping turned off inside the budget (one evaluation at the start and one at the end).
+QUIET = {
+    "tensorboard": False,
+    "eval_every": 10**9,
+    "eval_episodes": 1024,
+    "checkpoint_every": 10**9,
+}
+
+
+def run_lstm(
+    budget_s: float, overrides: dict[str, Any], args: argparse.Namespace, tmp: Path
+) -> dict[str, Any]:
+    cfg = LSTMConfig(
+        **{
+            "hidden_size": args.hidden,
+            "embed_size": args.embed,
+            "total_updates": 10**9,
+            "seed": args.seed,
+            "num_threads": args.threads,
+            "device": args.device,
+            **QUIET,
+            **overrides,
+            "budget_minutes": budget_s / 60.0,
+        }
+    )
+    torch.set_num_threads(cfg.num_threads)
+    trainer = LSTMTrainer(cfg, tmp / f"lstm-{budget_s:g}-{len(os.listdir(tmp))}")
+    t0 = time.perf_counter()
+    result = trainer.train()
+    wall = time.perf_counter() - t0
+    return {
+        "learner": "lstm",
+        "signal": cfg.reward_signal,
+        "device": str(trainer.device),
+        "overrides": overrides,
+        "training": f"{result.updates} upd",
+        "env_steps": result.env_steps,
+        "train_s": wall,
+        "agent": trainer.agent(),
+    }
+
+
+def run_rppo(budget_s: float, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    cfg = rp.RecurrentPPOConfig(lstm_hidden_size=args.hidden, embed_size=args.embed)
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    out = rp.train(
+        ENV_ID,
+        config=cfg,
+        budget_minutes=budget_s / 60.0,
+        out_dir=tmp / f"rppo-{budget_s:g}",
+        seed=args.seed,
+    )
+    wall = time.perf_counter() - t0
+    saved = json.loads((out / "config.json").read_text())
+    steps = int(saved.get("training", {}).get("timesteps", 0))
+    return {
+        "learner": "recurrent-ppo",
+        "signal": "sampled",
+        "device": "cpu",
+        "overrides": {},
+        "training": f"{steps:,} steps" if steps else "-",
+        "env_steps": steps,
+        "train_s": wall,
+        "agent": agents.load(out),
+    }
+
+
+def scored(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    torch.set_num_threads(args.threads)
+    rep = score(row.pop("agent"), ENV_ID, episodes=args.episodes, seed=args.score_seed)
+    gap, norm = rep.bayes_gap, rep.metrics.get("normalised_score")
+    assert gap is not None and norm is not None
+    return {**row, "gap": gap.mean, "gap_ci95": gap.ci95, "normalised": norm.mean}
+
+
+def _save(rows: list[dict[str, Any]], path: str | None) -> None:
+    if path:
+        Path(path).write_text(json.dumps(rows, indent=1) + "\n")
+        print(json.dumps(rows[-1]), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--budgets", type=float, nargs="+", default=[1.0, 2.0, 5.0], metavar="MIN")
+    ap.add_argument("--budget-seconds", type=float, nargs="+", default=None, metavar="S")
+    ap.add_argument("--episodes", type=int, default=100_000)
+    ap.add_argument("--score-seed", type=int, default=12_345)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hidden", type=int, default=LSTMConfig.hidden_size)
+    ap.add_argument("--embed", type=int, default=LSTMConfig.embed_size)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    ap.add_argument("--lstm-only", action="store_true")
+    ap.add_argument("--lstm-overrides", action="append", type=json.loads, default=None)
+    ap.add_argument("--json", default=None, metavar="FILE")
+    args = ap.parse_args()
+    budgets = args.budget_seconds or [60.0 * m for m in args.budgets]
+    variants = args.lstm_overrides or [{}]
+    rows: list[dict[str, Any]] = []
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for b in budgets:
+            here = []
+            for v in variants:
+                here.append(scored({**run_lstm(b, v, args, tmp), "budget_s": b}, args))
+                _save(rows + here, args.json)
+            if not args.lstm_only:
+                here.append(scored({**run_rppo(b, args, tmp), "budget_s": b}, args))
+            lstm_gap = here[0]["gap"]
+            for r in here:
+                r["gap_vs_lstm"] = r["gap"] / lstm_gap if lstm_gap > 0 else float("nan")
+            rows.extend(here)
+            _save(rows, args.json)
+    print(
+        f"MetaBandit-v0, observed rewards, hidden {args.hidden}/embed {args.embed}, "
+        f"{args.threads} torch threads, {args.episodes:,} scoring episodes (seed "
+        f"{args.score_seed}); load average at start {load[0]:.1f}, at end "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "| budget | learner | device | overrides | training done | Bayes gap (95% CI) "
+        "| normalised score | gap / LSTM's |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        over = json.dumps(r["overrides"]) if r["overrides"] else "-"
+        print(
+            f"| {r['budget_s']:g} s | {r['learner']} | {r['device']} | {over} | {r['training']} "
+            f"| {r['gap']:.4f} ± {r['gap_ci95']:.4f} | {r['normalised']:.4f} "
+            f"| {r['gap_vs_lstm']:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
