@@ -113,12 +113,13 @@ def _lstm(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
     session.reported_evals = len(trainer.history)
 
     def report(tr: LSTMTrainer, _logs: Any = None) -> None:
+        # each new evaluation record as it is (its own update count), then a new checkpoint
+        for record in tr.history[session.reported_evals :]:
+            session.report(dict(record))
+        session.reported_evals = len(tr.history)
         ck = latest_checkpoint(run_dir)
-        new_ck = ck is not None and ck.name != session.reported_ckpt
-        if len(tr.history) > session.reported_evals or new_ck:
-            session.reported_evals = len(tr.history)
-            metrics = {**tr.history[-1], "update": tr.update_count} if tr.history else {}
-            session.report(metrics, ck if new_ck else None)
+        if ck is not None and ck.name != session.reported_ckpt:
+            session.report({"update": tr.update_count}, ck)
 
     trainer.train(progress=False, callback=report)
     report(trainer)  # the final evaluation and checkpoint

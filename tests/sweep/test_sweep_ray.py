@@ -108,6 +108,13 @@ def test_tiny_sweep_writes_loadable_run_folders(tiny):
             row.seed,
             1,
         )
+        # every evaluation went to Tune as the run trained (the trial's results in tune/)
+        results = Path(tiny.out_dir) / "tune" / row.trial / "result.json"
+        reported = [json.loads(line) for line in results.read_text().splitlines()]
+        evals = [r for r in reported if row.metric in r]
+        assert [r["update"] for r in evals] == [h["update"] for h in history]
+        assert [r[row.metric] for r in evals] == [h[row.metric] for h in history]
+        assert reported[-1]["done"] is True
         # the summary's value is the score of the saved agent: scoring it again agrees exactly
         agent = load(run)
         report = score(agent, row.env_id, env_kwargs={"horizon": 10}, episodes=200, seed=0)
