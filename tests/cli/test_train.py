@@ -75,3 +75,27 @@ def test_train_recurrent_ppo_needs_an_env(capsys: pytest.CaptureFixture[str]) ->
     pytest.importorskip("sb3_contrib")
     assert main(["train", "--algo", "recurrent-ppo", "--no-progress"]) == 2
     assert "--env must be a registered environment id, got None" in capsys.readouterr().err
+
+
+def test_train_cli_signal_and_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("safetensors")
+    from bayes_meta_envs.agents.lstm import LSTMConfig
+
+    cfg = LSTMConfig(
+        hidden_size=4,
+        embed_size=4,
+        num_envs=8,
+        total_updates=1,
+        eval_episodes=16,
+        tensorboard=False,
+    )
+    cfg.save(tmp_path / "c.json")
+    base = ["train", "--algo", "lstm", "--config", str(tmp_path / "c.json"), "--no-progress"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert "learning signal: sampled" in capsys.readouterr().out
+    argv = [*base, "--out", str(tmp_path / "b"), "--reward-signal", "regret", "--device", "cpu"]
+    assert main(argv) == 0
+    assert "learning signal: regret" in capsys.readouterr().out
+    saved = LSTMConfig.from_json(tmp_path / "b" / "config.json")
+    assert saved.reward_signal == "regret" and saved.device == "cpu"
