@@ -26,12 +26,13 @@ if TYPE_CHECKING:
         training_dynamics,
     )
     from bayes_meta_envs.analysis.maps import collect_states, fit_map
-    from bayes_meta_envs.analysis.report import write_report
+    from bayes_meta_envs.analysis.report import embed, write_report
     from bayes_meta_envs.analysis.simulation import SimulationResult, simulate
 
 __all__ = [
     "SimulationResult",
     "collect_states",
+    "embed",
     "fit_map",
     "load_checkpoints",
     "mds_of_runs",
@@ -48,6 +49,7 @@ _LAZY = {
     "load_checkpoints": "dynamics",
     "mds_of_runs": "dynamics",
     "training_dynamics": "dynamics",
+    "embed": "report",
     "write_report": "report",
 }
 _HEAVY = ("sklearn", "matplotlib", "threadpoolctl", "scipy")

@@ -40,7 +40,7 @@ from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.task import MetaTask, task_of
 
-__all__ = ["AgentAnalysis", "analyse_agent", "runs_for", "write_report"]
+__all__ = ["AgentAnalysis", "analyse_agent", "embed", "runs_for", "write_report"]
 
 
 def agent_task(agent: Any) -> MetaTask:
@@ -76,18 +76,43 @@ def analyse_agent(
     config = getattr(agent, "config", None)
     signal = str(getattr(config, "reward_signal", "n/a")) if task.is_bandit else "log-loss (BPTT)"
     result = AgentAnalysis(name, task, signal, beh, fwd, rev)
-    # the embedding
-    paired = collect_states(
-        agent, bayes, task, episodes=min(episodes, 400), seed=seed, condition=bayes
+    path = embed(
+        agent,
+        task,
+        out / f"{slug}-embedding.png",
+        name=name,
+        episodes=min(episodes, 400),
+        seed=seed,
     )
+    result.figures.append(path.name)
+    if runs:
+        _dynamics(result, runs, out, dynamics_episodes, checkpoint_every, seed)
+    return result
+
+
+def embed(
+    agent: Agent,
+    env: Any,
+    path: str | os.PathLike[str],
+    *,
+    name: str = "meta-learner",
+    episodes: int = 400,
+    seed: int = 0,
+) -> Path:
+    """The embedding PNG: PCA of ``agent``'s states and of the Bayes states on the Bayes agent's
+    histories, coloured by the posterior mean of arm 1 (bandits) or the Bayes predictive's first
+    parameter (prediction), one episode drawn through both, phi-mapped states overlaid."""
+    task = task_of(env)
+    bayes = bayes_agent(task)
+    paired = collect_states(agent, bayes, task, episodes=episodes, seed=seed, condition=bayes)
     n = paired.source.shape[0]
     phi = fit_map(
         paired.source.reshape(n * task.horizon, -1),
         paired.target.reshape(n * task.horizon, -1),
         seed=seed,
     )
-    k = task.n_arms if task.is_bandit else 0
     if task.is_bandit:
+        k = task.n_arms
         a1, b1 = paired.target[..., 0], paired.target[..., k]
         colour, label = a1 / (a1 + b1), "posterior mean of arm 1 (Bayes)"
     else:
@@ -97,11 +122,7 @@ def analyse_agent(
         f"{task.name}: do the meta-learner's states ({name}) organise like the Bayes states? "
         f"PCA, {n} episodes (histories of the Bayes agent), seed {seed}"
     )
-    path = figures.plot_embedding(paired, phi, colour, label, title, out / f"{slug}-embedding.png")
-    result.figures.append(path.name)
-    if runs:
-        _dynamics(result, runs, out, dynamics_episodes, checkpoint_every, seed)
-    return result
+    return figures.plot_embedding(paired, phi, colour, label, title, path)
 
 
 def _dynamics(

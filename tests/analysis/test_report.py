@@ -14,9 +14,11 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("torch")
 
 from bayes_meta_envs.agents import load
-from bayes_meta_envs.analysis import write_report
+from bayes_meta_envs.analysis import embed, write_report
 from bayes_meta_envs.analysis.dynamics import load_checkpoints
+from bayes_meta_envs.baselines import bayes_agent
 from bayes_meta_envs.cli import main
+from bayes_meta_envs.task import task_of
 
 RUN = Path(__file__).parent / "data" / "tiny-bernoulli"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -58,3 +60,10 @@ def test_importing_the_analysis_package_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("env_id", ["MetaBandit-v0", "MetaPredictBernoulli-v0"])
+def test_embed_draws_a_png(env_id: str, tmp_path: Path) -> None:
+    agent = load(RUN) if env_id == "MetaPredictBernoulli-v0" else bayes_agent(task_of(env_id))
+    path = embed(agent, env_id, tmp_path / "embedding.png", episodes=20, seed=1)
+    assert path.read_bytes()[:8] == PNG
