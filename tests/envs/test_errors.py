@@ -100,7 +100,7 @@ BAD_KWARGS = [
 ]
 
 
-@pytest.mark.filterwarnings("ignore:.*render_mode='human'.*:UserWarning")
+@pytest.mark.filterwarnings("ignore:.*render_mode='video'.*:UserWarning")
 @pytest.mark.parametrize(("env_id", "kwargs", "exc", "match"), BAD_KWARGS)
 def test_invalid_constructor_arguments(env_id: str, kwargs: dict, exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
