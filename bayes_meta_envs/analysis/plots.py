@@ -14,6 +14,7 @@ Every function writes one PNG and returns its path. Nothing is shown on screen.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,13 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
         return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     finally:
         _pyplot().close(fig)
+
+
+_METRIC_UNITS = {
+    "bayes_gap": "Bayes gap (regret - Bayes-optimal regret, per episode)",
+    "excess_log_loss": "excess log-loss over Bayes (nats per step)",
+    "kl": "KL(Bayes || agent) per step",
+}
 
 
 def plot_training_curve(
@@ -77,8 +85,10 @@ def plot_training_curve(
         ax.axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}")
     ax.axhline(0.0, color="0.6", lw=0.8)
     ax.set_xlabel("environment steps")
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.set_title(title or f"{metric.replace('_', ' ')} over training")
+    ax.set_ylabel(_METRIC_UNITS.get(metric, metric.replace("_", " ")))
+    ax.set_title(
+        textwrap.fill(title or f"{metric.replace('_', ' ')} over training", 70), fontsize=10
+    )
     finite = y[np.isfinite(y)]
     if finite.size and finite.max() > 0:
         top = max(float(np.percentile(finite, 90)), *(references or {}).values(), target or 0.0)

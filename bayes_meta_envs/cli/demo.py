@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         out / "scores.json", json.dumps({"run": summary, "scores": scores}, indent=1) + "\n"
     )
     if not args.no_plots:
-        _write_plots(reports, result.history, out, config.reward_signal)
+        _write_plots(reports, result.history, out, config)
     print(
         f"\nwrote {out}/ (agent/, scores.json, table.txt"
         + ("" if args.no_plots else ", bayes_gap_training.png, bayes_action_probability.png")
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_plots(
-    reports: dict[str, ScoreReport], history: list[dict[str, float]], out: Path, signal: str
+    reports: dict[str, ScoreReport], history: list[dict[str, float]], out: Path, config: LSTMConfig
 ) -> None:
     """The demo's two figures: the Bayes gap over training (the greedy and Thompson scores as
     reference lines) and the per-step probability of the Bayes-optimal action."""
@@ -173,7 +173,11 @@ def _write_plots(
         metric="bayes_gap",
         references=refs,
         target=0.02,
-        title=f"LSTM meta-training on MetaBandit-v0 (signal: {signal} reward): Bayes gap",
+        title=(
+            f"LSTM meta-training on MetaBandit-v0 (signal: {config.reward_signal} reward): "
+            f"Bayes gap on the fixed evaluation batch ({config.eval_episodes:,} episodes, "
+            f"eval seed {config.eval_seed})"
+        ),
     )
     shown = {k: v for k, v in reports.items() if k != BASELINE_LABELS["bayes"]}
     plots.plot_bayes_action_probability(shown, out / "bayes_action_probability.png")
