@@ -8,9 +8,9 @@ their names is first used, so ``import bayes_meta_envs.agents`` stays light.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from bayes_meta_envs._lazy import lazy_import
 from bayes_meta_envs.agents.adapters import (
     CallableAgent,
     SB3Agent,
@@ -21,7 +21,6 @@ from bayes_meta_envs.agents.adapters import (
 from bayes_meta_envs.agents.resolve import resolve_agent
 from bayes_meta_envs.agents.zoo import load, zoo_names
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
-from bayes_meta_envs.errors import MissingDependencyError
 from bayes_meta_envs.protocol import Agent, BaseAgent, tie_split
 
 if TYPE_CHECKING:
@@ -56,19 +55,25 @@ __all__ = [
     "zoo_names",
 ]
 
-_SUBPACKAGES = {"lstm", "recurrent_ppo"}
-_LSTM_NAMES = {"LSTMAgent", "LSTMConfig", "LSTMTrainer", "TrainResult", "train_lstm"}
+# name -> the sub-package that defines it (None: the sub-package itself); they need torch
+_LAZY: dict[str, str | None] = {
+    "lstm": None,
+    "recurrent_ppo": None,
+    **dict.fromkeys(
+        ("LSTMAgent", "LSTMConfig", "LSTMTrainer", "TrainResult", "train_lstm"), "lstm"
+    ),
+}
+_EXTRAS = {
+    "torch": "train",
+    "safetensors": "train",
+    "stable_baselines3": "train",
+    "sb3_contrib": "train",
+}
 
 
 def __getattr__(name: str) -> Any:
     """Reach the torch-backed meta-learners on first use (PEP 562)."""
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in _LSTM_NAMES:
-        try:
-            return getattr(importlib.import_module(f"{__name__}.lstm"), name)
-        except ImportError as exc:  # torch or safetensors missing
-            raise MissingDependencyError(
-                f"{name} needs the 'train' extra: pip install 'bayes-meta-envs[train]' ({exc})"
-            ) from exc
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
+    return value

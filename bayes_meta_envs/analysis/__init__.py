@@ -14,10 +14,9 @@ first access, and a missing dependency raises
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from bayes_meta_envs.errors import MissingDependencyError
+from bayes_meta_envs._lazy import lazy_import
 
 if TYPE_CHECKING:
     from bayes_meta_envs.analysis.dynamics import (
@@ -52,23 +51,19 @@ _LAZY = {
     "embed": "report",
     "write_report": "report",
 }
-_HEAVY = ("sklearn", "matplotlib", "threadpoolctl", "scipy")
+_EXTRAS = {
+    "sklearn": "analysis",
+    "threadpoolctl": "analysis",
+    "matplotlib": "plots",
+    "scipy": "analysis",
+}
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    """Reach the names whose modules need scikit-learn or matplotlib on first use (PEP 562)."""
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    except ImportError as exc:
-        if exc.name is None or exc.name.split(".")[0] not in _HEAVY:
-            raise
-        raise MissingDependencyError(
-            f"{exc.name} is required for {__name__}.{name}; install it with "
-            "`pip install 'bayes-meta-envs[analysis]'`"
-        ) from exc
-    globals()[name] = value
+    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
     return value
 
 

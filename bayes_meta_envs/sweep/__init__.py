@@ -15,10 +15,9 @@ so ``import bayes_meta_envs.sweep`` imports neither.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from bayes_meta_envs.errors import MissingDependencyError
+from bayes_meta_envs._lazy import lazy_import
 from bayes_meta_envs.sweep.spec import ALGOS, RUNS_DIR, SweepSpec, TrialSpec
 from bayes_meta_envs.sweep.summary import (
     SUMMARY_JSON,
@@ -54,23 +53,10 @@ _EXTRAS = {"ray": "sweep", "pyarrow": "sweep", "torch": "train", "safetensors": 
 
 
 def __getattr__(name: str) -> Any:
-    """Reach the Ray-backed modules on first use (PEP 562)."""
+    """Reach the names whose modules need Ray on first use (PEP 562)."""
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module_name = _LAZY[name] or name
-    try:
-        module = importlib.import_module(f"{__name__}.{module_name}")
-    except ImportError as exc:
-        root = (exc.name or "").split(".")[0]
-        if root not in _EXTRAS:
-            raise
-        extra = _EXTRAS[root]
-        raise MissingDependencyError(
-            f"{__name__}.{name} needs {root}: install the {extra!r} extra with "
-            f"`pip install 'bayes-meta-envs[{extra}]'`"
-        ) from exc
-    value = module if _LAZY[name] is None else getattr(module, name)
-    globals()[name] = value
+    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
     return value
 
 

@@ -16,11 +16,10 @@ Importing this package does not import torch: the torch-backed names are loaded 
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from bayes_meta_envs._lazy import lazy_import
 from bayes_meta_envs.agents.lstm.config import DEMO_CONFIG, LSTMConfig
-from bayes_meta_envs.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from bayes_meta_envs.agents.lstm.agent import LSTMAgent
@@ -48,24 +47,14 @@ _LAZY = {
     "latest_checkpoint": "checkpoint",
     "torch_log_likelihood": "torch_families",
 }
-# the optional dependencies of those modules, and the extra that provides them
-_HEAVY = ("torch", "safetensors", "tqdm", "tensorboard")
+_EXTRAS = {"torch": "train", "safetensors": "train", "tqdm": "train", "tensorboard": "train"}
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    """Reach the names whose modules need torch on first use (PEP 562)."""
+    if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    except ImportError as exc:
-        if exc.name is None or exc.name.split(".")[0] not in _HEAVY:
-            raise
-        raise MissingDependencyError(
-            f"{exc.name} is required for {__name__}.{name}; install it with "
-            "`pip install 'bayes-meta-envs[train]'`"
-        ) from exc
-    globals()[name] = value
+    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
     return value
 
 

@@ -25,9 +25,9 @@ torch, safetensors, stable-baselines3 or sb3-contrib is missing.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from bayes_meta_envs._lazy import lazy_import
 from bayes_meta_envs.agents.recurrent_ppo.config import (
     ALGO,
     FORMAT_VERSION,
@@ -35,7 +35,6 @@ from bayes_meta_envs.agents.recurrent_ppo.config import (
     OPTIMIZER_FILE,
     RecurrentPPOConfig,
 )
-from bayes_meta_envs.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from bayes_meta_envs.agents.recurrent_ppo.io import load_agent, load_model
@@ -69,23 +68,19 @@ _LAZY = {
     "wrap_native_vec_env": "vec_env",
     "NativeVecEnv": "vec_env",
 }
-_HEAVY = frozenset({"torch", "safetensors", "stable_baselines3", "sb3_contrib"})
+_EXTRAS = {
+    "torch": "train",
+    "safetensors": "train",
+    "stable_baselines3": "train",
+    "sb3_contrib": "train",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Reach the torch-backed names on first use (PEP 562)."""
+    """Reach the names whose modules need torch and SB3 on first use (PEP 562)."""
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] not in _HEAVY:
-            raise
-        raise MissingDependencyError(
-            f"{name} needs {exc.name}, from the 'train' extra: pip install 'bayes-meta-envs[train]'"
-        ) from exc
-    value = getattr(module, name)
-    globals()[name] = value
+    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
     return value
 
 
