@@ -41,7 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         required=True,
         metavar="SPEC",
         help="bayes, gittins:0.9, thompson, ucb1, greedy, random (bandits); bayes, plugin, prior "
-        "(prediction); a saved agent folder; or module:attribute",
+        "(prediction); zoo:NAME (a shipped agent, see agents.zoo_names()); a saved agent folder; "
+        "or module:attribute",
     )
     parser.add_argument("--env", default="MetaBandit-v0", metavar="ID", help="registered env id")
     parser.add_argument(

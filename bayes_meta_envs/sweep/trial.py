@@ -133,9 +133,11 @@ def _recurrent_ppo(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
     torch.set_num_threads(threads)
     session = _Session(run_dir)
     if session.restored is None or not session.restored.get("trained"):
-        # sb3-contrib is imported here, on first use, not by the LSTM trials
+        # sb3-contrib is imported here, on first use, not by the LSTM trials; a retried or
+        # restarted trial resumes from the recipe's periodic save in its run folder
+        resume = (run_dir / run_folder.CONFIG_FILE).is_file()
         recurrent_ppo.train(
-            trial.env_id, trial.env_kwargs, config, budget, run_dir, False, trial.seed
+            trial.env_id, trial.env_kwargs, config, budget, run_dir, resume, trial.seed
         )
         session.report({}, trained=True)
     return session, zoo.load(run_dir)
