@@ -18,7 +18,6 @@ pytest.importorskip("sb3_contrib")
 from bayes_meta_envs.agents import recurrent_ppo as rp  # noqa: E402
 from bayes_meta_envs.agents.lstm.agent import MIN_BATCH, LSTMAgent  # noqa: E402
 from bayes_meta_envs.agents.lstm.checkpoint import latest_checkpoint  # noqa: E402
-from bayes_meta_envs.agents.lstm.config import LSTMConfig  # noqa: E402
 from bayes_meta_envs.agents.lstm.trainer import LSTMTrainer  # noqa: E402
 from bayes_meta_envs.agents.recurrent_ppo.training import BudgetCallback  # noqa: E402
 from bayes_meta_envs.errors import (  # noqa: E402
@@ -27,29 +26,16 @@ from bayes_meta_envs.errors import (  # noqa: E402
     InvalidArgumentTypeError,
 )
 from bayes_meta_envs.scoring import score  # noqa: E402
+from tests.agents.helpers import tiny_config  # noqa: E402
 
 
 def tiny(**kw):
-    base = dict(
-        hidden_size=8,
-        embed_size=8,
-        num_envs=8,
-        total_updates=4,
-        eval_every=2,
-        eval_episodes=16,
-        checkpoint_every=2,
-        tensorboard=False,
-    )
-    base.update(kw)
-    return LSTMConfig(**base)
+    return tiny_config(**{"num_envs": 8, "eval_episodes": 16, **kw})
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_torch_thread):
     yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")

@@ -14,29 +14,14 @@ from bayes_meta_envs.agents.lstm import LSTMConfig, LSTMTrainer  # noqa: E402
 from bayes_meta_envs.agents.lstm.net import resolve_device  # noqa: E402
 from bayes_meta_envs.agents.lstm.updates import step_baseline  # noqa: E402
 from bayes_meta_envs.errors import InvalidArgumentError  # noqa: E402
+from tests.agents.helpers import tiny_config  # noqa: E402
 
-
-def tiny(**kw):
-    base = dict(
-        hidden_size=8,
-        embed_size=8,
-        num_envs=16,
-        total_updates=4,
-        eval_every=2,
-        eval_episodes=32,
-        checkpoint_every=2,
-        tensorboard=False,
-    )
-    base.update(kw)
-    return LSTMConfig(**base)
+tiny = tiny_config
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_torch_thread):
     yield
-    torch.set_num_threads(old)
 
 
 class _NoTaskInfo(dict):

@@ -21,6 +21,7 @@ from bayes_meta_envs.errors import (  # noqa: E402
     InvalidArgumentTypeError,
 )
 from bayes_meta_envs.rollout import paired_rollout  # noqa: E402
+from tests.agents.helpers import tiny_config  # noqa: E402
 
 PREDICT_IDS = [
     "MetaPredictBernoulli-v0",
@@ -34,26 +35,14 @@ PREDICTION_RECORD = COUNTERS | {"log_loss", "excess_log_loss", "excess_log_loss_
 
 
 def tiny(**kw):
-    base = dict(
-        hidden_size=8,
-        embed_size=8,
-        num_envs=16,
-        total_updates=6,
-        eval_every=3,
-        eval_episodes=64,
-        checkpoint_every=3,
-        tensorboard=False,
+    return tiny_config(
+        **{"total_updates": 6, "eval_every": 3, "eval_episodes": 64, "checkpoint_every": 3, **kw}
     )
-    base.update(kw)
-    return LSTMConfig(**base)
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_torch_thread):
     yield
-    torch.set_num_threads(old)
 
 
 # --- evaluation records -------------------------------------------------------------------------
