@@ -169,7 +169,7 @@ def report_markdown(
         "",
     ]
     if command:
-        lines += ["Regenerate with:", "", "```", command, "```", ""]
+        lines += ["Regenerate the report from its runs with:", "", "```", command, "```", ""]
     lines += [
         "## Summary",
         "",
