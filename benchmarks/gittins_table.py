@@ -19,9 +19,9 @@ import tracemalloc
 import numpy as np
 
 from bayes_meta_envs.baselines.gittins import (
-    _table_states,
     compute_gittins_indices,
     default_depth,
+    table_states,
 )
 
 
@@ -54,7 +54,7 @@ def main() -> None:
     gammas = args.gamma or [0.9, 0.99]
     rows = []
     for gamma in gammas:
-        a, b = _table_states(args.max_n)
+        a, b = table_states(args.max_n)
         tracemalloc.start()
         t0 = time.perf_counter()
         res = compute_gittins_indices(a.astype(float), b.astype(float), gamma)

@@ -31,8 +31,8 @@ import numpy as np
 from bayes_meta_envs.baselines.gittins import (
     DEFAULT_TOL,
     SHIPPED_GAMMAS,
-    _table_states,
     compute_gittins_indices,
+    table_states,
 )
 
 MAX_N = {0.5: 200, 0.7: 200, 0.9: 200, 0.95: 200, 0.99: 100}
@@ -40,7 +40,7 @@ DATA = Path(__file__).resolve().parents[1] / "bayes_meta_envs" / "baselines" / "
 
 
 def make_table(gamma: float, max_n: int, folder: Path = DATA) -> Path:
-    a, b = _table_states(max_n)
+    a, b = table_states(max_n)
     res = compute_gittins_indices(a.astype(float), b.astype(float), gamma, tol=DEFAULT_TOL)
     table = np.full((max_n + 1, max_n + 1), np.nan)
     table[a, b] = res.indices

@@ -76,9 +76,8 @@ __all__ = [
     "gittins_index",
     "gittins_index_restart",
     "gittins_table",
-    "gittins_table_csv",
-    "gittins_table_text",
     "shipped_max_n",
+    "table_states",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -377,13 +376,13 @@ def gittins_index(a: ArrayLike, b: ArrayLike, gamma: float) -> Any:
 @functools.lru_cache(maxsize=16)
 def _computed_table(gamma: float, max_n: int) -> FloatArray:
     table = np.full((max_n + 1, max_n + 1), np.nan)
-    a, b = _table_states(max_n)
+    a, b = table_states(max_n)
     table[a, b] = compute_gittins_indices(a.astype(float), b.astype(float), gamma).indices
     table.setflags(write=False)
     return table
 
 
-def _table_states(max_n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def table_states(max_n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Integer states ``a, b >= 1`` with ``a + b <= max_n``."""
     a, b = np.meshgrid(np.arange(max_n + 1), np.arange(max_n + 1), indexing="ij")
     keep = (a >= 1) & (b >= 1) & (a + b <= max_n)
@@ -414,42 +413,3 @@ def shipped_max_n(gamma: float) -> int | None:
     """Largest ``a + b`` in the shipped table for ``gamma`` (None when none ships)."""
     table = _shipped(check_gamma(gamma))
     return None if table is None else table.shape[0] - 1
-
-
-# ----------------------------------------------------------------------------------------------
-# tables as text
-# ----------------------------------------------------------------------------------------------
-
-
-def gittins_table_text(gamma: float, max_n: int) -> str:
-    """The table of ``gittins_table(gamma, max_n)`` as aligned text (6 decimals).
-
-    Rows are ``a = 1..max_n - 1``, columns ``b = 1..max_n - 1``; only states with
-    ``a + b <= max_n`` are filled.
-    """
-    table = gittins_table(gamma, max_n)
-    n = int(max_n)
-    width = 8
-    header = "a \\ b".ljust(6) + "".join(str(j).rjust(width + 1) for j in range(1, n))
-    rows = [
-        f"Gittins indices, Beta(a, b) Bernoulli arm, gamma={gamma:g}, a + b <= {n}",
-        header,
-    ]
-    for i in range(1, n):
-        cells = [
-            f"{table[i, j]:.6f}".rjust(width + 1) if i + j <= n else " " * (width + 1)
-            for j in range(1, n)
-        ]
-        rows.append(str(i).ljust(6) + "".join(cells).rstrip())
-    return "\n".join(rows)
-
-
-def gittins_table_csv(gamma: float, max_n: int) -> str:
-    """The table of ``gittins_table(gamma, max_n)`` as CSV: columns ``a,b,index``, one row per
-    state with ``a + b <= max_n`` (10 decimals)."""
-    table = gittins_table(gamma, max_n)
-    a, b = _table_states(int(max_n))
-    order = np.lexsort((b, a))
-    lines = ["a,b,index"]
-    lines += [f"{a[k]},{b[k]},{table[a[k], b[k]]:.10f}" for k in order]
-    return "\n".join(lines) + "\n"

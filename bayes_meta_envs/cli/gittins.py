@@ -1,7 +1,7 @@
 """``bayes-meta gittins``: print a Gittins-index table, or write it as CSV with ``--out``.
 
-The tables are :func:`~bayes_meta_envs.baselines.gittins.gittins_table_text` (aligned, 6 decimals)
-and :func:`~bayes_meta_envs.baselines.gittins.gittins_table_csv` (columns ``a,b,index``, 10
+The tables are :func:`~bayes_meta_envs.baselines.gittins_text.gittins_table_text` (aligned, 6 decimals)
+and :func:`~bayes_meta_envs.baselines.gittins_text.gittins_table_csv` (columns ``a,b,index``, 10
 decimals), written atomically.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from bayes_meta_envs._io import atomic_write_text
-from bayes_meta_envs.baselines.gittins import gittins_table_csv, gittins_table_text
+from bayes_meta_envs.baselines.gittins_text import gittins_table_csv, gittins_table_text
 
 __all__ = ["configure", "run"]
 

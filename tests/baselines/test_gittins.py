@@ -19,9 +19,8 @@ from bayes_meta_envs.baselines.gittins import (
     gittins_index,
     gittins_index_restart,
     gittins_table,
-    gittins_table_csv,
-    gittins_table_text,
 )
+from bayes_meta_envs.baselines.gittins_text import gittins_table_csv, gittins_table_text
 from bayes_meta_envs.errors import (
     InvalidArgumentError,
     InvalidArgumentTypeError,
