@@ -13,7 +13,8 @@ missing there) and the trainer resumes from the newest checkpoint of the run fol
 written just before the interruption and not yet handed to Tune counts too, when the run folder
 holds this trial's config), so the run ends with the same weights as an uninterrupted one (on
 CPU). Without a Tune checkpoint or a matching run folder the trial starts afresh.
-The RecurrentPPO recipe saves only at the end: an interrupted RecurrentPPO trial starts over.
+A RecurrentPPO trial hands Tune nothing until it has trained; restarted, it resumes from the
+recipe's periodic save in its run folder when that folder holds this trial's run.
 
 Needs Ray Tune (the ``sweep`` extra) and torch (the ``train`` extra), imported at the top.
 """
@@ -24,13 +25,14 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from ray import tune
 
-from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs._io import atomic_write_text, jsonable
 from bayes_meta_envs.agents import recurrent_ppo, run_folder, zoo
 from bayes_meta_envs.agents.lstm.checkpoint import CHECKPOINT_DIR, latest_checkpoint
 from bayes_meta_envs.agents.lstm.config import LSTMConfig
@@ -46,18 +48,34 @@ __all__ = ["TRIAL_STATE", "run_trial"]
 TRIAL_STATE = "sweep_trial.json"
 
 
-def _saved_config(run_dir: Path) -> LSTMConfig | None:
-    """The LSTM config of the run folder ``run_dir`` (None when there is none)."""
+def _holds_lstm_run(run_dir: Path, config: LSTMConfig) -> bool:
+    """Whether the run folder ``run_dir`` holds an LSTM run of ``config``."""
     try:
-        return LSTMConfig.from_dict(run_folder.read_config(run_dir, algo="lstm"))
+        return LSTMConfig.from_dict(run_folder.read_config(run_dir, algo="lstm")) == config
     except BayesMetaError:
-        return None
+        return False
+
+
+def _holds_recurrent_ppo_run(
+    run_dir: Path, trial: TrialSpec, config: recurrent_ppo.RecurrentPPOConfig
+) -> bool:
+    """Whether ``run_dir`` holds a RecurrentPPO run (a periodic save) of this trial."""
+    try:
+        saved = run_folder.read_config(run_dir, algo="recurrent-ppo")
+    except BayesMetaError:
+        return False
+    return (
+        saved.get("env_id") == trial.env_id
+        and saved.get("env_kwargs") == jsonable(trial.env_kwargs)
+        and saved.get("seed") == trial.seed
+        and saved.get("config") == config.to_dict()
+    )
 
 
 class _Session:
     """The trial's side of Tune: its wall clock over sessions, and what it has reported."""
 
-    def __init__(self, run_dir: Path, config: LSTMConfig | None = None) -> None:
+    def __init__(self, run_dir: Path, holds_trial: Callable[[Path], bool]) -> None:
         self.run_dir = run_dir
         self.start = time.perf_counter()
         self.prior_seconds = 0.0
@@ -76,7 +94,7 @@ class _Session:
                         shutil.copytree(Path(d) / name, target)
             self.prior_seconds = float(self.restored["trial_seconds"])
             self.reported_ckpt = name
-        elif run_dir.exists() and (config is None or _saved_config(run_dir) != config):
+        elif run_dir.exists() and not holds_trial(run_dir):
             shutil.rmtree(run_dir)  # a fresh start: nothing of another attempt is kept
 
     def seconds(self) -> float:
@@ -108,7 +126,7 @@ def _lstm(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
     torch.set_num_threads(config.num_threads)
     # the run folder's own checkpoints count too: one written just before an interruption, and
     # not yet handed to Tune, is resumed from rather than trained again
-    session = _Session(run_dir, config)
+    session = _Session(run_dir, lambda d: _holds_lstm_run(d, config))
     trainer = LSTMTrainer(config, run_dir, resume=latest_checkpoint(run_dir) is not None)
     session.reported_evals = len(trainer.history)
 
@@ -131,10 +149,11 @@ def _recurrent_ppo(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
     budget = fields.pop("budget_minutes", None)
     config = recurrent_ppo.RecurrentPPOConfig.from_dict(fields)
     torch.set_num_threads(threads)
-    session = _Session(run_dir)
+    session = _Session(run_dir, lambda d: _holds_recurrent_ppo_run(d, trial, config))
     if session.restored is None or not session.restored.get("trained"):
         # sb3-contrib is imported here, on first use, not by the LSTM trials; a retried or
-        # restarted trial resumes from the recipe's periodic save in its run folder
+        # restarted trial resumes from the recipe's periodic save in its run folder (the
+        # session kept the folder only when it holds this trial's run)
         resume = (run_dir / run_folder.CONFIG_FILE).is_file()
         recurrent_ppo.train(
             trial.env_id, trial.env_kwargs, config, budget, run_dir, resume, trial.seed

@@ -220,23 +220,26 @@ def test_invalid_trial_fails_alone_in_the_command(ray_session, tmp_path, capsys)
     assert f"error: {bad.error}" in (out / "summary.md").read_text()
 
 
+PPO_CONFIG = {
+    "n_envs": 4,
+    "n_steps": 10,
+    "batch_size": 20,
+    "n_epochs": 1,
+    "lstm_hidden_size": 8,
+    "embed_size": 8,
+    "total_timesteps": 80,
+}
+PPO_SPEC = SweepSpec(
+    envs=[("MetaPredictBernoulli-v0", {"horizon": 10})],
+    algo="recurrent-ppo",
+    config=PPO_CONFIG,
+    score_episodes=50,
+)
+
+
 def test_recurrent_ppo_trial_writes_a_loadable_run_folder(ray_session, tmp_path):
     pytest.importorskip("sb3_contrib")
-    config = {
-        "n_envs": 4,
-        "n_steps": 10,
-        "batch_size": 20,
-        "n_epochs": 1,
-        "lstm_hidden_size": 8,
-        "embed_size": 8,
-        "total_timesteps": 80,
-    }
-    spec = SweepSpec(
-        envs=[("MetaPredictBernoulli-v0", {"horizon": 10})],
-        algo="recurrent-ppo",
-        config=config,
-        score_episodes=50,
-    )
+    spec = PPO_SPEC
     (row,) = run_sweep(spec, tmp_path / "ppo").rows
     assert (row.status, row.metric) == ("ok", "excess_log_loss")
     saved = json.loads((Path(row.run_dir) / "config.json").read_text())
@@ -250,3 +253,27 @@ def test_recurrent_ppo_trial_writes_a_loadable_run_folder(ray_session, tmp_path)
         seed=0,
     )
     assert report.metric("excess_log_loss").mean == pytest.approx(row.value, abs=1e-12)
+
+
+@pytest.mark.parametrize("same_run", [True, False])
+def test_restarted_recurrent_ppo_trial_resumes_from_its_save(ray_session, tmp_path, same_run):
+    pytest.importorskip("sb3_contrib")
+    from bayes_meta_envs.agents import recurrent_ppo
+    from bayes_meta_envs.sweep.spec import RUNS_DIR
+
+    (trial,) = PPO_SPEC.trials()
+    run_dir = tmp_path / "ppo" / RUNS_DIR / trial.name
+    # an earlier attempt stopped after its first save (here: by a tiny budget); with another
+    # seed the folder is another run's, which the trial must not continue
+    seed = trial.seed if same_run else trial.seed + 1
+    config = recurrent_ppo.RecurrentPPOConfig.from_dict(PPO_CONFIG)
+    recurrent_ppo.train(trial.env_id, trial.env_kwargs, config, 1e-6, run_dir, False, seed)
+    before = json.loads((run_dir / "config.json").read_text())["training"]
+    assert 0 < before["timesteps"] < PPO_CONFIG["total_timesteps"]
+
+    (row,) = run_sweep(PPO_SPEC, tmp_path / "ppo").rows
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert row.status == "ok"
+    assert saved["seed"] == trial.seed
+    assert saved["training"]["timesteps"] >= PPO_CONFIG["total_timesteps"]
+    assert saved["training"]["sessions"] == (2 if same_run else 1)
