@@ -6,7 +6,7 @@ the sweep side starts a local Ray with ``--num-cpus`` CPUs (timed apart: Ray's s
 overhead) and runs :func:`bayes_meta_envs.sweep.run_sweep`, one trial per CPU at a time. Prints a
 Markdown table with the machine's load average, since a shared machine changes every figure.
 
-    python benchmarks/sweep_scaling.py [--updates 400] [--num-cpus 2] [--out DIR]
+    python benchmarks/sweep_scaling.py [--updates 1500] [--num-cpus 2] [--out DIR]
 
 Target (issue 10): a speed-up >= 1.7x on 2 cores, start-up included.
 """
@@ -37,9 +37,9 @@ def _config(updates: int) -> dict:
         "embed_size": 32,
         "num_envs": 64,
         "total_updates": updates,
-        "eval_every": 50,
+        "eval_every": 250,
         "eval_episodes": 1024,
-        "checkpoint_every": 50,
+        "checkpoint_every": 250,
         "tensorboard": False,
         "num_threads": 1,
     }
@@ -63,7 +63,9 @@ def sequential(spec: SweepSpec, out: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--updates", type=int, default=400, help="updates of each run")
+    parser.add_argument(
+        "--updates", type=int, default=1500, help="updates of each run (default: about a minute)"
+    )
     parser.add_argument("--num-cpus", type=int, default=2, help="CPUs of the local Ray")
     parser.add_argument("--score-episodes", type=int, default=2000)
     parser.add_argument("--out", default=None, help="keep the runs here (default: a temp dir)")
