@@ -7,7 +7,8 @@ heads: ``--hidden``/``--embed``), for the same wall-clock budget, and are scored
 agent:
 
 * ``lstm``: the package's LSTM trainer (:class:`bayes_meta_envs.agents.lstm.LSTMTrainer`) with
-  the default :class:`LSTMConfig` (``reward_signal="sampled"``) plus ``--lstm-overrides``;
+  the demo's recipe (``DEMO_CONFIG``: 1,024 tasks per update, PPO 2 x 2, lr 8e-3 decayed to 2%,
+  ``reward_signal="sampled"``) plus ``--lstm-overrides``;
 * ``recurrent-ppo``: sb3-contrib's RecurrentPPO through
   :func:`bayes_meta_envs.agents.recurrent_ppo.train` with its default recipe (also the observed
   reward: SB3 only ever sees the env's reward).
@@ -38,7 +39,7 @@ import torch
 
 from bayes_meta_envs import agents
 from bayes_meta_envs.agents import recurrent_ppo as rp
-from bayes_meta_envs.agents.lstm import LSTMConfig, LSTMTrainer
+from bayes_meta_envs.agents.lstm import DEMO_CONFIG, LSTMConfig, LSTMTrainer
 from bayes_meta_envs.scoring import score
 
 ENV_ID = "MetaBandit-v0"
@@ -56,6 +57,7 @@ def run_lstm(
 ) -> dict[str, Any]:
     cfg = LSTMConfig(
         **{
+            **DEMO_CONFIG,
             "hidden_size": args.hidden,
             "embed_size": args.embed,
             "total_updates": 10**9,
