@@ -239,8 +239,7 @@ PPO_SPEC = SweepSpec(
 
 def test_recurrent_ppo_trial_writes_a_loadable_run_folder(ray_session, tmp_path):
     pytest.importorskip("sb3_contrib")
-    spec = PPO_SPEC
-    (row,) = run_sweep(spec, tmp_path / "ppo").rows
+    (row,) = run_sweep(PPO_SPEC, tmp_path / "ppo").rows
     assert (row.status, row.metric) == ("ok", "excess_log_loss")
     saved = json.loads((Path(row.run_dir) / "config.json").read_text())
     assert saved["algo"] == "recurrent-ppo"
