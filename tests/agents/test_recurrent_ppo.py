@@ -235,6 +235,20 @@ def test_train_leaves_global_random_state_alone(tmp_path: Path) -> None:
     assert random.getstate() == py_before
 
 
+def test_train_leaves_no_folder_in_the_temporary_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SB3's learn() without a logger of the model's own makes an empty SB3-<date> folder there
+    import tempfile
+
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    cfg = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "total_timesteps": 160})
+    rp.train("MetaBandit-v0", config=cfg, out_dir=tmp_path / "t", seed=1)
+    assert list(temp.glob("SB3-*")) == []
+
+
 def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(UnknownEnvironmentError, match="'NoSuchEnv-v0'"):
         rp.train("NoSuchEnv-v0", out_dir=tmp_path)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from sb3_contrib import RecurrentPPO
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -66,7 +67,11 @@ def seed_global_rng(seed: int) -> None:
 
 def build_model(config: RecurrentPPOConfig, env: VecEnv, lr: Any = None) -> RecurrentPPO:
     """``RecurrentPPO("MlpLstmPolicy", env, ...)`` with the network and hyperparameters of
-    ``config``; ``lr`` (a float or SB3 schedule) replaces ``config.learning_rate`` when given."""
+    ``config``; ``lr`` (a float or SB3 schedule) replaces ``config.learning_rate`` when given.
+
+    The model logs nowhere (the training's own log is ``log.csv`` of the run folder): without a
+    logger of its own, SB3's ``learn`` would create an empty ``SB3-<date>`` folder in the system's
+    temporary directory on every call."""
     policy_kwargs = {
         "features_extractor_class": LinearEmbedding,
         "features_extractor_kwargs": {"features_dim": config.embed_size},
@@ -78,7 +83,7 @@ def build_model(config: RecurrentPPOConfig, env: VecEnv, lr: Any = None) -> Recu
         "ortho_init": config.ortho_init,
         "activation_fn": torch.nn.Tanh,
     }
-    return RecurrentPPO(
+    model = RecurrentPPO(
         "MlpLstmPolicy",
         env,
         learning_rate=config.learning_rate if lr is None else lr,
@@ -96,3 +101,5 @@ def build_model(config: RecurrentPPOConfig, env: VecEnv, lr: Any = None) -> Recu
         device="cpu",
         verbose=0,
     )
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
