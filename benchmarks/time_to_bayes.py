@@ -17,10 +17,13 @@ The table gives, per budget, the training actually done (updates or steps), the 
 95% half-width, the normalised score (0 random play, 1 Bayes-optimal) and the ratio of
 RecurrentPPO's gap to the LSTM trainer's. ``--device cuda`` trains the LSTM on the GPU (scoring
 stays on the CPU); ``--lstm-only`` skips RecurrentPPO; ``--lstm-overrides`` may be given several
-times (one row each). ``--json FILE`` also writes the rows.
+times (one row each); ``--seeds`` trains each learner once per seed and adds, per budget and
+learner, a summary row: the mean gap over the seeds with its standard error, and how many seeds
+reached the target gap (``--target``, 0.01). ``--json FILE`` also writes the rows.
 
     python benchmarks/time_to_bayes.py --budgets 1 2 5         # ~10 min of training + scoring
     python benchmarks/time_to_bayes.py --budgets 1 2           # the short version
+    python benchmarks/time_to_bayes.py --budgets 5 --lstm-only --seeds 0 1 2 3 4   # ~28 min
     python benchmarks/time_to_bayes.py --device cuda --lstm-only --budget-seconds 60 \\
         --lstm-overrides '{"num_envs": 8192}'
 """
@@ -35,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from bayes_meta_envs import agents
@@ -53,7 +57,7 @@ QUIET = {
 
 
 def run_lstm(
-    budget_s: float, overrides: dict[str, Any], args: argparse.Namespace, tmp: Path
+    budget_s: float, overrides: dict[str, Any], seed: int, args: argparse.Namespace, tmp: Path
 ) -> dict[str, Any]:
     cfg = LSTMConfig(
         **{
@@ -61,7 +65,7 @@ def run_lstm(
             "hidden_size": args.hidden,
             "embed_size": args.embed,
             "total_updates": 10**9,
-            "seed": args.seed,
+            "seed": seed,
             "num_threads": args.threads,
             "device": args.device,
             **QUIET,
@@ -76,6 +80,7 @@ def run_lstm(
     wall = time.perf_counter() - t0
     return {
         "learner": "lstm",
+        "seed": seed,
         "signal": cfg.reward_signal,
         "device": str(trainer.device),
         "overrides": overrides,
@@ -86,7 +91,7 @@ def run_lstm(
     }
 
 
-def run_rppo(budget_s: float, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+def run_rppo(budget_s: float, seed: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     cfg = rp.RecurrentPPOConfig(lstm_hidden_size=args.hidden, embed_size=args.embed)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -94,14 +99,15 @@ def run_rppo(budget_s: float, args: argparse.Namespace, tmp: Path) -> dict[str, 
         ENV_ID,
         config=cfg,
         budget_minutes=budget_s / 60.0,
-        out_dir=tmp / f"rppo-{budget_s:g}",
-        seed=args.seed,
+        out_dir=tmp / f"rppo-{budget_s:g}-{seed}",
+        seed=seed,
     )
     wall = time.perf_counter() - t0
     saved = json.loads((out / "config.json").read_text())
     steps = int(saved.get("training", {}).get("timesteps", 0))
     return {
         "learner": "recurrent-ppo",
+        "seed": seed,
         "signal": "sampled",
         "device": "cpu",
         "overrides": {},
@@ -126,13 +132,32 @@ def _save(rows: list[dict[str, Any]], path: str | None) -> None:
         print(json.dumps(rows[-1]), flush=True)
 
 
+def summaries(rows: list[dict[str, Any]], target: float) -> list[str]:
+    """Per budget and learner (and overrides): the mean gap over seeds, its standard error, and
+    how many seeds reached ``target``."""
+    groups: dict[tuple[float, str, str], list[float]] = {}
+    for r in rows:
+        key = (r["budget_s"], r["learner"], json.dumps(r["overrides"]) if r["overrides"] else "-")
+        groups.setdefault(key, []).append(r["gap"])
+    lines = []
+    for (budget, learner, over), gaps in groups.items():
+        g = np.asarray(gaps)
+        se = g.std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else float("nan")
+        lines.append(
+            f"| {budget:g} s | {learner} | {over} | {len(g)} | {g.mean():.4f} ± {se:.4f} "
+            f"| {g.min():.4f} - {g.max():.4f} | {(g <= target).sum()} of {len(g)} |"
+        )
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--budgets", type=float, nargs="+", default=[1.0, 2.0, 5.0], metavar="MIN")
     ap.add_argument("--budget-seconds", type=float, nargs="+", default=None, metavar="S")
     ap.add_argument("--episodes", type=int, default=100_000)
     ap.add_argument("--score-seed", type=int, default=12_345)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0], metavar="SEED")
+    ap.add_argument("--target", type=float, default=0.01)
     ap.add_argument("--hidden", type=int, default=LSTMConfig.hidden_size)
     ap.add_argument("--embed", type=int, default=LSTMConfig.embed_size)
     ap.add_argument("--threads", type=int, default=2)
@@ -148,17 +173,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for b in budgets:
-            here = []
-            for v in variants:
-                here.append(scored({**run_lstm(b, v, args, tmp), "budget_s": b}, args))
-                _save(rows + here, args.json)
-            if not args.lstm_only:
-                here.append(scored({**run_rppo(b, args, tmp), "budget_s": b}, args))
-            lstm_gap = here[0]["gap"]
-            for r in here:
-                r["gap_vs_lstm"] = r["gap"] / lstm_gap if lstm_gap > 0 else float("nan")
-            rows.extend(here)
-            _save(rows, args.json)
+            for seed in args.seeds:
+                here = []
+                for v in variants:
+                    row = run_lstm(b, v, seed, args, tmp)
+                    here.append(scored({**row, "budget_s": b}, args))
+                    _save(rows + here, args.json)
+                if not args.lstm_only:
+                    here.append(scored({**run_rppo(b, seed, args, tmp), "budget_s": b}, args))
+                lstm_gap = here[0]["gap"]
+                for r in here:
+                    r["gap_vs_lstm"] = r["gap"] / lstm_gap if lstm_gap > 0 else float("nan")
+                rows.extend(here)
+                _save(rows, args.json)
     print(
         f"MetaBandit-v0, observed rewards, hidden {args.hidden}/embed {args.embed}, "
         f"{args.threads} torch threads, {args.episodes:,} scoring episodes (seed "
@@ -166,17 +193,22 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}"
     )
     print(
-        "| budget | learner | device | overrides | training done | Bayes gap (95% CI) "
+        "| budget | learner | seed | device | overrides | training done | Bayes gap (95% CI) "
         "| normalised score | gap / LSTM's |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         over = json.dumps(r["overrides"]) if r["overrides"] else "-"
         print(
-            f"| {r['budget_s']:g} s | {r['learner']} | {r['device']} | {over} | {r['training']} "
-            f"| {r['gap']:.4f} ± {r['gap_ci95']:.4f} | {r['normalised']:.4f} "
+            f"| {r['budget_s']:g} s | {r['learner']} | {r['seed']} | {r['device']} | {over} "
+            f"| {r['training']} | {r['gap']:.4f} ± {r['gap_ci95']:.4f} | {r['normalised']:.4f} "
             f"| {r['gap_vs_lstm']:.2f} |"
         )
+    if len(args.seeds) > 1:
+        print(f"\nover seeds {args.seeds} (target gap <= {args.target:g}):")
+        print("| budget | learner | overrides | seeds | mean gap ± s.e. | range | at target |")
+        print("|---|---|---|---|---|---|---|")
+        print("\n".join(summaries(rows, args.target)))
 
 
 if __name__ == "__main__":
