@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from bayes_meta_envs._io import atomic_write
+from bayes_meta_envs._validate import check_number
 from bayes_meta_envs.errors import invalid, require
 
 __all__ = [
@@ -60,16 +61,25 @@ def plot_training_curve(
     references: Mapping[str, float] | None = None,
     target: float | None = None,
     title: str | None = None,
+    symlog_threshold: float | None = None,
 ) -> Path:
     """Plot ``metric`` of each evaluation record in ``history`` against ``env_steps``.
 
     ``history`` is what :class:`~bayes_meta_envs.agents.lstm.LSTMTrainer` records
     (``history.json``); a ``metric + "_ci95"`` field, when present, is drawn as a 95% band.
     ``references`` are horizontal lines (label -> value); ``target`` a dashed line.
+    With ``symlog_threshold`` the y axis is linear from ``-symlog_threshold`` (its bottom) to
+    ``symlog_threshold`` and logarithmic above it, so that a curve falling from random play to
+    near zero, and references far apart, all stay readable; without it the axis is linear and
+    clipped near the curve's 90th percentile.
     """
     rows = [r for r in history if metric in r]
     if not rows:
         raise invalid("metric", metric, "a field present in the history records")
+    if symlog_threshold is not None:
+        check_number(
+            "symlog_threshold", symlog_threshold, 0.0, low_open=True, expected="a number > 0"
+        )
     plt = _pyplot()
     x = np.array([r.get("env_steps", r.get("update", i)) for i, r in enumerate(rows)], float)
     y = np.array([r[metric] for r in rows], float)
@@ -78,7 +88,7 @@ def plot_training_curve(
     ci_key = metric + "_ci95"
     if all(ci_key in r for r in rows):
         ci = np.array([r[ci_key] for r in rows], float)
-        ax.fill_between(x, y - ci, y + ci, alpha=0.25)
+        ax.fill_between(x, y - ci, y + ci, alpha=0.18 if symlog_threshold else 0.25)
     for i, (label, value) in enumerate((references or {}).items()):
         ax.axhline(value, color=f"C{i + 1}", lw=1, label=label)
     if target is not None:
@@ -90,7 +100,10 @@ def plot_training_curve(
         textwrap.fill(title or f"{metric.replace('_', ' ')} over training", 70), fontsize=10
     )
     finite = y[np.isfinite(y)]
-    if finite.size and finite.max() > 0:
+    if symlog_threshold is not None:
+        ax.set_yscale("symlog", linthresh=symlog_threshold)
+        ax.set_ylim(bottom=-symlog_threshold)  # the band's excursions below zero are noise
+    elif finite.size and finite.max() > 0:
         top = max(float(np.percentile(finite, 90)), *(references or {}).values(), target or 0.0)
         ax.set_ylim(min(0.0, float(finite.min())) - 0.02 * top, 1.15 * top)
     ax.legend(fontsize=8)

@@ -211,5 +211,12 @@ def test_prediction_training_plot(tmp_path):
         result.history, tmp_path / "p.png", metric="excess_log_loss", target=0.01
     )
     assert png.read_bytes()[:4] == b"\x89PNG"
+    log_png = plot_training_curve(
+        result.history, tmp_path / "log.png", metric="excess_log_loss", symlog_threshold=0.01
+    )
+    assert log_png.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(InvalidArgumentError, match="metric"):
         plot_training_curve(result.history, tmp_path / "q.png", metric="bayes_gap")
+    with pytest.raises(InvalidArgumentError, match=r"symlog_threshold.*0"):
+        plot_training_curve(result.history, tmp_path / "r.png", metric="kl", symlog_threshold=0)
+    assert not (tmp_path / "r.png").exists()
