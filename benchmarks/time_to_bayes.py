@@ -126,10 +126,12 @@ def scored(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     return {**row, "gap": gap.mean, "gap_ci95": gap.ci95, "normalised": norm.mean}
 
 
-def _save(rows: list[dict[str, Any]], path: str | None) -> None:
+def _save(rows: list[dict[str, Any]], path: str | None, *, echo: bool = True) -> None:
+    """Write the rows so far to ``path`` (when given) and echo the newest one."""
     if path:
         Path(path).write_text(json.dumps(rows, indent=1) + "\n")
-        print(json.dumps(rows[-1]), flush=True)
+        if echo:
+            print(json.dumps(rows[-1]), flush=True)
 
 
 def summaries(rows: list[dict[str, Any]], target: float) -> list[str]:
@@ -140,12 +142,15 @@ def summaries(rows: list[dict[str, Any]], target: float) -> list[str]:
         key = (r["budget_s"], r["learner"], json.dumps(r["overrides"]) if r["overrides"] else "-")
         groups.setdefault(key, []).append(r["gap"])
     lines = []
+    first: dict[float, float] = {}  # the budget's first group (the LSTM trainer's) mean gap
     for (budget, learner, over), gaps in groups.items():
         g = np.asarray(gaps)
         se = g.std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else float("nan")
+        ratio = g.mean() / first.setdefault(budget, g.mean())
         lines.append(
             f"| {budget:g} s | {learner} | {over} | {len(g)} | {g.mean():.4f} ± {se:.4f} "
-            f"| {g.min():.4f} - {g.max():.4f} | {(g <= target).sum()} of {len(g)} |"
+            f"| {g.min():.4f} - {g.max():.4f} | {(g <= target).sum()} of {len(g)} "
+            f"| {ratio:.2f} |"
         )
     return lines
 
@@ -181,11 +186,12 @@ def main() -> None:
                     _save(rows + here, args.json)
                 if not args.lstm_only:
                     here.append(scored({**run_rppo(b, seed, args, tmp), "budget_s": b}, args))
+                    _save(rows + here, args.json)
                 lstm_gap = here[0]["gap"]
                 for r in here:
                     r["gap_vs_lstm"] = r["gap"] / lstm_gap if lstm_gap > 0 else float("nan")
                 rows.extend(here)
-                _save(rows, args.json)
+                _save(rows, args.json, echo=False)
     print(
         f"MetaBandit-v0, observed rewards, hidden {args.hidden}/embed {args.embed}, "
         f"{args.threads} torch threads, {args.episodes:,} scoring episodes (seed "
@@ -206,8 +212,11 @@ def main() -> None:
         )
     if len(args.seeds) > 1:
         print(f"\nover seeds {args.seeds} (target gap <= {args.target:g}):")
-        print("| budget | learner | overrides | seeds | mean gap ± s.e. | range | at target |")
-        print("|---|---|---|---|---|---|---|")
+        print(
+            "| budget | learner | overrides | seeds | mean gap ± s.e. | range | at target "
+            "| mean gap / LSTM's |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
         print("\n".join(summaries(rows, args.target)))
 
 
