@@ -63,6 +63,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"record the traces of the first N episodes (default {DEFAULT_TRACE_EPISODES})",
     )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="bandits: act on the arg-max of the agent's probabilities instead of sampling "
+        "(as stable-baselines3's evaluate_policy does)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -87,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         progress=False if args.no_progress else None,
         agent_name=args.agent,
+        deterministic=args.deterministic,
     )
     print(report.summary())
     # the outputs are one set: each is written to a temporary file first and all are renamed

@@ -160,7 +160,10 @@ class ScoreReport:
         env_kind: ``"bandit"`` or ``"prediction"``. env_config: the environment's configuration
             (arms and prior, or family hyperparameters; horizon; include_time).
         episodes, seed: the run. horizon: steps per episode.
-        probabilities: whether the agent gave probabilities (False for bandit callables).
+        probabilities: whether the agent's probabilities were scored (False for bandit
+            callables, and for any agent scored with ``deterministic``).
+        deterministic: whether the agent acted on the arg-max of its probabilities instead of
+            sampling (``score(deterministic=True)``; reports without the key are sampled).
         metrics: name -> :class:`Estimate`, or ``None`` when unavailable for this agent.
         curves: name -> :class:`Curve` (per step), or ``None`` when unavailable.
         references: exact reference values (bandits: ``bayes_value``, ``random_return``).
@@ -182,6 +185,7 @@ class ScoreReport:
     curves: dict[str, Curve | None]
     references: dict[str, float]
     package_version: str
+    deterministic: bool = False
     schema_version: int = SCORE_SCHEMA_VERSION
     traces: Traces | None = field(default=None, compare=False, repr=False)
 
@@ -232,6 +236,11 @@ class ScoreReport:
             f"{self.agent} on {self.env_id} ({kwargs})",
             f"{self.episodes} episodes of {self.horizon} steps, seed {self.seed}, "
             f"bayes-meta-envs {self.package_version}",
+            *(
+                ["actions: the arg-max of the agent's probabilities (deterministic)"]
+                if self.deterministic
+                else []
+            ),
             "",
             f"{'metric':<30} {'mean':>12} {'95% CI ±':>10}  unit",
             f"{'-' * 30} {'-' * 12} {'-' * 10}  {'-' * 18}",
@@ -241,7 +250,8 @@ class ScoreReport:
             if name == "normalised_score" and self.env_kind == "prediction":
                 unit = "prior predictive 0, Bayes 1"
             if est is None:
-                lines.append(f"{label:<30} {'n/a':>12} {'':>10}  (needs probabilities)")
+                why = "deterministic" if self.deterministic else "needs probabilities"
+                lines.append(f"{label:<30} {'n/a':>12} {'':>10}  ({why})")
             else:
                 lines.append(f"{label:<30} {_fmt(est.mean, 12)} {_fmt(est.ci95, 10)}  {unit}")
         if self.references:
@@ -267,6 +277,7 @@ class ScoreReport:
             "seed": self.seed,
             "horizon": self.horizon,
             "probabilities": self.probabilities,
+            "deterministic": self.deterministic,
             "package_version": self.package_version,
             "references": {k: _json_float(v) for k, v in self.references.items()},
             "metrics": {k: _estimate_to_json(v) for k, v in self.metrics.items()},
@@ -307,6 +318,7 @@ class ScoreReport:
                 seed=int(data["seed"]),
                 horizon=int(data["horizon"]),
                 probabilities=bool(data["probabilities"]),
+                deterministic=bool(data.get("deterministic", False)),
                 metrics={k: _estimate_from_json(v) for k, v in metrics.items()},
                 curves={k: _curve_from_json(v) for k, v in curves.items()},
                 references={k: _from_json_float(v) for k, v in data["references"].items()},

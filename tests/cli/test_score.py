@@ -77,6 +77,19 @@ def test_user_agents_from_module_and_file(tmp_path: Path, monkeypatch: pytest.Mo
     assert main(["score", "--agent", "my_agents:stay", "--episodes", "20", "--no-progress"]) == 0
 
 
+def test_score_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.json"
+    argv = ["score", "--agent", "thompson", "--episodes", "100", "--no-progress"]
+    assert main([*argv, "--deterministic", "--json", str(out)]) == 0
+    assert "arg-max of the agent's probabilities" in capsys.readouterr().out
+    assert ScoreReport.from_json(out.read_text()).deterministic is True
+    assert (
+        main([*argv, "--deterministic", "--env", "MetaPredictBernoulli-v0", "--agent", "plugin"])
+        == 2
+    )
+    assert "deterministic=True applies to bandit environments" in capsys.readouterr().err
+
+
 def test_score_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["score", "--agent", "nope", "--episodes", "5"]) == 2
     assert "--agent must be a baseline (bayes, gittins:0.9, thompson" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from bayes_meta_envs.baselines import RandomAgent
+from bayes_meta_envs.baselines import PluginPredictorAgent, RandomAgent
 from bayes_meta_envs.errors import (
     InvalidArgumentError,
     InvalidArgumentTypeError,
@@ -37,6 +37,8 @@ BAD_SCORE_ARGS = [
     ({"env_kwargs": {"n_arms": True}}, InvalidArgumentTypeError, "True"),
     ({"env_kwargs": {"n_arms": 10, "horizon": 60}}, InvalidArgumentError, "horizon=60"),
     ({"env_kwargs": "n_arms=3"}, InvalidArgumentTypeError, "'n_arms=3'"),
+    ({"deterministic": "yes"}, InvalidArgumentTypeError, "'yes'"),
+    ({"deterministic": 1}, InvalidArgumentTypeError, "deterministic"),
 ]
 
 
@@ -45,6 +47,25 @@ def test_bad_score_arguments(kwargs, error, match):
     args = {"episodes": 5, "seed": 0, **kwargs}
     with pytest.raises(error, match=re.escape(match)):
         score(_agent(), "MetaBandit-v0", **args)
+
+
+def test_deterministic_needs_a_bandit_agent_that_gives_probabilities():
+    with pytest.raises(InvalidArgumentError, match="gives actions"):
+        score(
+            lambda obs: np.zeros(len(obs), dtype=int),
+            "MetaBandit-v0",
+            episodes=5,
+            seed=0,
+            deterministic=True,
+        )
+    with pytest.raises(InvalidArgumentError, match="deterministic=True applies to bandit"):
+        score(
+            PluginPredictorAgent.for_env("MetaPredictBernoulli-v0"),
+            "MetaPredictBernoulli-v0",
+            episodes=5,
+            seed=0,
+            deterministic=True,
+        )
 
 
 def test_unknown_env_is_a_package_error():

@@ -155,3 +155,61 @@ def test_report_json_round_trip_with_infinite_kl() -> None:
     assert again == report
     assert again.to_json() == text
     assert "KL(Bayes tie-split || agent)" in report.summary()
+
+
+class _ArgMaxOf:
+    """The oracle's view of ``score(deterministic=True)``: a one-hot policy on the first
+    arg-max of ``agent``'s probabilities."""
+
+    def __init__(self, agent) -> None:
+        self.agent = agent
+
+    def output(self, states: np.ndarray) -> np.ndarray:
+        probs = self.agent.output(states)
+        return np.eye(probs.shape[1])[probs.argmax(axis=1)]
+
+
+@pytest.mark.parametrize("cls", [ThompsonAgent, RandomAgent, UCB1Agent])
+def test_deterministic_scoring_matches_the_exact_value_of_the_arg_max_policy(cls) -> None:
+    agent = cls.for_env(ENV)
+    exact = exact_policy_value(_ArgMaxOf(agent), 2, 20, (1.0, 1.0))
+    sampled = score(agent, ENV, episodes=20_000, seed=6)
+    report = score(agent, ENV, episodes=20_000, seed=6, deterministic=True)
+    assert report.deterministic and not sampled.deterministic
+    assert report.mean_return.contains(exact), (report.mean_return, exact)
+    assert report.metrics["regret"].contains(20 * 2 / 3 - exact)
+    if cls is RandomAgent:  # the arg-max of (1/2, 1/2) is arm 0, always: E[return] = 10
+        assert exact == pytest.approx(10.0)
+
+
+def test_deterministic_scoring_takes_the_arg_max_and_drops_the_kl() -> None:
+    agent = ThompsonAgent.for_env(ENV)
+    report = score(agent, ENV, episodes=1_000, seed=7, record_traces=True, deterministic=True)
+    tr = report.traces
+    np.testing.assert_array_equal(
+        tr.action, agent.output(tr.agent_state.reshape(-1, 5)).argmax(axis=1).reshape(1_000, 20)
+    )
+    assert report.probabilities is False and tr.metadata["deterministic"] is True
+    for key in ("kl_to_bayes_set", "kl_tie_split"):
+        assert report.metrics[key] is None and report.curves[key] is None
+    hit = np.take_along_axis(tr.bayes_output > 0, tr.action[..., None], axis=2)[..., 0]
+    assert report.metrics["agreement"].mean == pytest.approx(hit.mean(axis=1).mean(), rel=1e-12)
+    assert "arg-max of the agent's probabilities" in report.summary()
+    assert "(deterministic)" in report.summary()
+
+
+def test_deterministic_bayes_optimal_agent_stays_bayes_optimal() -> None:
+    # the arg-max of the Bayes-optimal tie split is a Bayes-optimal action (the first arm at
+    # ties): the actions are all optimal; the gap is 0 in expectation, not per episode
+    report = score(BayesOptimalAgent.for_env(ENV), ENV, episodes=20_000, seed=8, deterministic=True)
+    assert report.metrics["agreement"].mean == 1.0
+    assert report.bayes_gap.contains(0.0) and report.bayes_gap.ci95 > 0.0
+
+
+def test_deterministic_report_json_round_trip_and_reports_without_the_key() -> None:
+    report = score(GreedyAgent.for_env(ENV), ENV, episodes=500, seed=0, deterministic=True)
+    again = ScoreReport.from_json(report.to_json())
+    assert again == report and again.deterministic is True
+    old = report.to_dict()
+    del old["deterministic"]  # written before 0.2: sampled
+    assert ScoreReport.from_dict(old).deterministic is False
