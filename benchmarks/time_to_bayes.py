@@ -15,7 +15,9 @@ agent:
 
 The table gives, per budget, the training actually done (updates or steps), the Bayes gap with its
 95% half-width, the normalised score (0 random play, 1 Bayes-optimal) and the ratio of
-RecurrentPPO's gap to the LSTM trainer's. ``--device cuda`` trains the LSTM on the GPU (scoring
+RecurrentPPO's gap to the LSTM trainer's. Each agent is scored twice on the same episodes: sampling
+its actions from its policy, and acting on the policy's arg-max (``score(deterministic=True)``, the
+convention of SB3's ``evaluate_policy``); both learners are scored the same two ways. ``--device cuda`` trains the LSTM on the GPU (scoring
 stays on the CPU); ``--lstm-only`` skips RecurrentPPO; ``--lstm-overrides`` may be given several
 times (one row each); ``--seeds`` trains each learner once per seed and adds, per budget and
 learner, a summary row: the mean gap over the seeds with its standard error, and how many seeds
@@ -119,11 +121,20 @@ def run_rppo(budget_s: float, seed: int, args: argparse.Namespace, tmp: Path) ->
 
 
 def scored(row: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The row with the agent's gap and normalised score, sampled (``gap``) and arg-max
+    (``gap_det``)."""
     torch.set_num_threads(args.threads)
-    rep = score(row.pop("agent"), ENV_ID, episodes=args.episodes, seed=args.score_seed)
-    gap, norm = rep.bayes_gap, rep.metrics.get("normalised_score")
-    assert gap is not None and norm is not None
-    return {**row, "gap": gap.mean, "gap_ci95": gap.ci95, "normalised": norm.mean}
+    agent, out = row.pop("agent"), dict(row)
+    for suffix, deterministic in (("", False), ("_det", True)):
+        rep = score(
+            agent, ENV_ID, episodes=args.episodes, seed=args.score_seed, deterministic=deterministic
+        )
+        gap, norm = rep.metrics["bayes_gap"], rep.metrics["normalised_score"]
+        if gap is None or norm is None:
+            raise RuntimeError(f"the report of {rep.agent} has no Bayes gap")
+        out |= {f"gap{suffix}": gap.mean, f"gap{suffix}_ci95": gap.ci95}
+        out[f"normalised{suffix}"] = norm.mean
+    return out
 
 
 def _save(rows: list[dict[str, Any]], path: str | None, *, echo: bool = True) -> None:
@@ -137,20 +148,21 @@ def _save(rows: list[dict[str, Any]], path: str | None, *, echo: bool = True) ->
 def summaries(rows: list[dict[str, Any]], target: float) -> list[str]:
     """Per budget and learner (and overrides): the mean gap over seeds, its standard error, and
     how many seeds reached ``target``."""
-    groups: dict[tuple[float, str, str], list[float]] = {}
+    groups: dict[tuple[float, str, str, str], list[float]] = {}
     for r in rows:
-        key = (r["budget_s"], r["learner"], json.dumps(r["overrides"]) if r["overrides"] else "-")
-        groups.setdefault(key, []).append(r["gap"])
+        over = json.dumps(r["overrides"]) if r["overrides"] else "-"
+        for key, actions in (("gap", "sampled"), ("gap_det", "arg-max")):
+            groups.setdefault((r["budget_s"], r["learner"], over, actions), []).append(r[key])
     lines = []
-    first: dict[float, float] = {}  # the budget's first group (the LSTM trainer's) mean gap
-    for (budget, learner, over), gaps in groups.items():
+    first: dict[tuple[float, str], float] = {}  # the LSTM trainer's mean gap, per budget/actions
+    for (budget, learner, over, actions), gaps in groups.items():
         g = np.asarray(gaps)
         se = g.std(ddof=1) / np.sqrt(len(g)) if len(g) > 1 else float("nan")
-        ratio = g.mean() / first.setdefault(budget, g.mean())
+        ratio = g.mean() / first.setdefault((budget, actions), g.mean())
         lines.append(
-            f"| {budget:g} s | {learner} | {over} | {len(g)} | {g.mean():.4f} ± {se:.4f} "
-            f"| {g.min():.4f} - {g.max():.4f} | {(g <= target).sum()} of {len(g)} "
-            f"| {ratio:.2f} |"
+            f"| {budget:g} s | {learner} | {over} | {actions} | {len(g)} "
+            f"| {g.mean():.4f} ± {se:.4f} | {g.min():.4f} - {g.max():.4f} "
+            f"| {(g <= target).sum()} of {len(g)} | {ratio:.2f} |"
         )
     return lines
 
@@ -187,9 +199,10 @@ def main() -> None:
                 if not args.lstm_only:
                     here.append(scored({**run_rppo(b, seed, args, tmp), "budget_s": b}, args))
                     _save(rows + here, args.json)
-                lstm_gap = here[0]["gap"]
-                for r in here:
-                    r["gap_vs_lstm"] = r["gap"] / lstm_gap if lstm_gap > 0 else float("nan")
+                for key in ("gap", "gap_det"):
+                    lstm_gap = here[0][key]
+                    for r in here:
+                        r[f"{key}_vs_lstm"] = r[key] / lstm_gap if lstm_gap > 0 else float("nan")
                 rows.extend(here)
                 _save(rows, args.json, echo=False)
     print(
@@ -199,24 +212,25 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}"
     )
     print(
-        "| budget | learner | seed | device | overrides | training done | Bayes gap (95% CI) "
-        "| normalised score | gap / LSTM's |"
+        "| budget | learner | seed | device | overrides | training done | Bayes gap, sampled "
+        "(95% CI) | normalised | gap / LSTM's | Bayes gap, arg-max (95% CI) | gap / LSTM's |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         over = json.dumps(r["overrides"]) if r["overrides"] else "-"
         print(
             f"| {r['budget_s']:g} s | {r['learner']} | {r['seed']} | {r['device']} | {over} "
             f"| {r['training']} | {r['gap']:.4f} ± {r['gap_ci95']:.4f} | {r['normalised']:.4f} "
-            f"| {r['gap_vs_lstm']:.2f} |"
+            f"| {r['gap_vs_lstm']:.2f} | {r['gap_det']:.4f} ± {r['gap_det_ci95']:.4f} "
+            f"| {r['gap_det_vs_lstm']:.2f} |"
         )
     if len(args.seeds) > 1:
         print(f"\nover seeds {args.seeds} (target gap <= {args.target:g}):")
         print(
-            "| budget | learner | overrides | seeds | mean gap ± s.e. | range | at target "
-            "| mean gap / LSTM's |"
+            "| budget | learner | overrides | actions | seeds | mean gap ± s.e. | range "
+            "| at target | mean gap / LSTM's |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         print("\n".join(summaries(rows, args.target)))
 
 
