@@ -171,7 +171,7 @@ def score(
     cursor = Cursor()
     checked: Any = Guard(adapted, name, task, outputs, cursor)
     if deterministic:
-        checked, outputs, probs_available = ArgMaxAgent(checked), "actions", False
+        checked, outputs, probs_available = _ArgMax(checked), "actions", False
     bar = _progress_bar(progress, episodes, f"scoring {name} on {env_id}")
     try:
         run = paired_rollout(
@@ -280,21 +280,14 @@ def _ratio_score(excess: np.ndarray, prior_excess: np.ndarray) -> Estimate | Non
 # ----------------------------------------------------------------------------------------------
 
 
-class ArgMaxAgent:
-    """A bandit agent acting on the arg-max of its probabilities (``score(deterministic=True)``):
+class _ArgMax:
+    """The checked agent acting on the arg-max of its probabilities (``score(deterministic=True)``):
     ``output`` gives the actions (the first arm among ties)."""
 
-    kind = "bandit"
-    provides_probabilities = False
-
-    def __init__(self, agent: Any) -> None:
+    def __init__(self, agent: Guard) -> None:
         self.agent = agent
-
-    def initial_state(self, batch_size: int) -> np.ndarray:
-        return np.asarray(self.agent.initial_state(batch_size))
-
-    def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        return np.asarray(self.agent.update(state, obs))
+        self.initial_state = agent.initial_state
+        self.update = agent.update
 
     def output(self, state: np.ndarray) -> np.ndarray:
         return np.argmax(self.agent.output(state), axis=1)
