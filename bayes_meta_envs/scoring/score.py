@@ -26,6 +26,12 @@ Bandits
       ``sum_t (max_k p_k - p_{a_t})`` with ``p = info["task"]``; ``bayes_regret`` the same for the
       Bayes-optimal agent on the same task and noise.
     * ``bayes_gap``: ``regret - bayes_regret``, paired by episode.
+    * ``bayes_gap_q``: the Bayes gap from the exact Bayes-optimal Q-values ``Q*`` along the
+      agent's trajectory, ``sum_t (max_k Q*(b_t, k) - sum_k pi_t(k) Q*(b_t, k))`` with ``b_t`` the
+      posterior after the agent's history and ``pi_t`` its probabilities (its action, for
+      callables and deterministic scoring). Its expectation equals ``bayes_gap``'s (the
+      performance-difference lemma), and its interval is 10-70 times narrower for a near-optimal
+      agent: the one to compare agents by. 0 for every Bayes-optimal agent.
     * ``normalised_score``: ``1 - bayes_gap / (V* - R_random)`` per episode, where ``V*`` is the
       exact Bayes-optimal value (``bayes_optimal_value``) and ``R_random = H * mean_k
       alpha_k / (alpha_k + beta_k)`` the exact expected return of uniformly random play. Since
@@ -237,6 +243,7 @@ def _bandit_metrics(
     gap = run.per_episode["bayes_gap"]
     span = run.references["bayes_value"] - run.references["random_return"]
     metrics["bayes_gap"] = Estimate.from_samples(gap)
+    metrics["bayes_gap_q"] = run.estimate("bayes_gap_q")
     metrics["normalised_score"] = Estimate.from_samples(1.0 - gap / span) if span > 0 else None
     for key in ("kl_to_bayes_set", "kl_tie_split"):
         metrics[key] = run.estimate(key) if probs_available else None

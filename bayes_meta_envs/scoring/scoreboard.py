@@ -92,6 +92,7 @@ _BANDIT_COLUMNS = (
     ("return", "return"),
     ("regret", "pseudo-regret"),
     ("bayes_gap", "Bayes gap"),
+    ("bayes_gap_q", "Bayes gap (Q)"),
     ("normalised_score", "normalised"),
     ("kl_to_bayes_set", "KL(agent→Bayes set)/step"),
     ("kl_tie_split", "tie-split KL/step"),
@@ -120,7 +121,9 @@ def scoreboard_markdown(board: dict[str, Any], seconds: float | None = None) -> 
         "",
         "Each cell is the mean over episodes ± the half-width of its 95% confidence interval. "
         "Bandits: return and pseudo-regret per episode; Bayes gap = regret − Bayes-optimal regret "
-        "on the same tasks and noise; normalised score: random 0, Bayes-optimal 1; KL from the "
+        "on the same tasks and noise; Bayes gap (Q): the same expectation from the exact "
+        "Bayes-optimal Q-values along the agent's trajectory, with a narrower interval; "
+        "normalised score: random 0, Bayes-optimal 1; KL from the "
         "agent's policy to the set of Bayes-optimal policies, −log π(A*) with A* the "
         "Bayes-optimal actions, along the agent's trajectory (0 for any agent that always takes a "
         "Bayes-optimal action, however it breaks ties); tie-split KL: from the Bayes-optimal "

@@ -19,7 +19,8 @@ def _cell(est: Estimate | None) -> str:
 
 
 def comparison_table(reports: Mapping[str, ScoreReport]) -> str:
-    """One row per report, keyed by the row's label: mean return, pseudo-regret, Bayes gap and
+    """One row per report, keyed by the row's label: mean return, pseudo-regret, the Bayes gap
+    (paired, and from the Bayes-optimal Q-values: the same expectation, a narrower interval) and
     the probability of a Bayes-optimal action, each as ``mean ± 95% CI half-width``.
 
     Example::
@@ -32,12 +33,12 @@ def comparison_table(reports: Mapping[str, ScoreReport]) -> str:
     """
     head = (
         f"{'agent':<26} {'mean return':>{_WIDTH}} {'regret':>{_WIDTH}} {'Bayes gap':>{_WIDTH}} "
-        f"{'P(Bayes action)':>{_WIDTH}}"
+        f"{'Bayes gap (Q)':>{_WIDTH}} {'P(Bayes action)':>{_WIDTH}}"
     )
     lines = [head, "-" * len(head)]
     for name, r in reports.items():
         lines.append(
             f"{name:<26} {_cell(r.mean_return)} {_cell(r.regret)} {_cell(r.bayes_gap)} "
-            f"{_cell(r.agreement)}"
+            f"{_cell(r.bayes_gap_q)} {_cell(r.agreement)}"
         )
     return "\n".join(lines)

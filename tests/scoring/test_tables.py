@@ -30,6 +30,7 @@ def test_comparison_table_format() -> None:
             "return": Estimate(12.4313, 0.0912, 10),
             "regret": Estimate(0.75, 0.01, 10),
             "bayes_gap": Estimate(-0.00001, 0.0, 10),
+            "bayes_gap_q": Estimate(0.00123, 0.00004, 10),
             "agreement": Estimate(1.0, 0.0, 10),
         }
     )
@@ -37,10 +38,10 @@ def test_comparison_table_format() -> None:
     table = comparison_table({"Bayes-optimal": bandit, "Plug-in (maximum likelihood)": predictor})
     assert table.splitlines() == [
         "agent                            mean return            regret         Bayes gap "
-        "  P(Bayes action)",
-        "-" * 98,
+        "    Bayes gap (Q)   P(Bayes action)",
+        "-" * 116,
         "Bayes-optimal               12.4313 ± 0.0912   0.7500 ± 0.0100  -0.0000 ± 0.0000 "
-        "  1.0000 ± 0.0000",
+        "  0.0012 ± 0.0000   1.0000 ± 0.0000",
         "Plug-in (maximum likelihood) -30.5369 ± 0.1667               n/a               n/a "
-        "              n/a",
+        "              n/a               n/a",
     ]
