@@ -48,6 +48,7 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
 
 _METRIC_UNITS = {
     "bayes_gap": "Bayes gap (regret - Bayes-optimal regret, per episode)",
+    "bayes_gap_q": "Bayes gap (from Bayes-optimal Q-values, per episode)",
     "excess_log_loss": "excess log-loss over Bayes (nats per step)",
     "kl": "KL(Bayes || agent) per step",
 }

@@ -30,7 +30,14 @@ PREDICT_IDS = [
     "MetaPredictExponential-v0",
 ]
 COUNTERS = {"update", "env_steps", "wall_seconds"}
-BANDIT_RECORD = COUNTERS | {"bayes_gap", "bayes_gap_ci95", "return", "agreement"}
+BANDIT_RECORD = COUNTERS | {
+    "bayes_gap",
+    "bayes_gap_ci95",
+    "bayes_gap_q",
+    "bayes_gap_q_ci95",
+    "return",
+    "agreement",
+}
 PREDICTION_RECORD = COUNTERS | {"log_loss", "excess_log_loss", "excess_log_loss_ci95", "kl"}
 
 

@@ -7,7 +7,9 @@ updates the current weights are evaluated with :func:`~bayes_meta_envs.rollout.p
 joins ``history.json`` under the names :class:`~bayes_meta_envs.scoring.ScoreReport` uses:
 
 * bandits: ``bayes_gap`` (mean paired pseudo-regret difference with the Bayes-optimal agent),
-  ``bayes_gap_ci95`` (the half-width of its 95% interval), ``return`` and ``agreement``;
+  ``bayes_gap_ci95`` (the half-width of its 95% interval), ``bayes_gap_q`` and
+  ``bayes_gap_q_ci95`` (the same expectation from the exact Bayes-optimal Q-values along the
+  agent's trajectory: far less noisy, the curve to read), ``return`` and ``agreement``;
 * prediction: ``log_loss``, ``excess_log_loss``, ``excess_log_loss_ci95`` and ``kl``;
 
 each record also holds ``update``, ``env_steps`` and ``wall_seconds``.
@@ -56,7 +58,14 @@ logger = logging.getLogger(__name__)
 
 HISTORY_FILE = "history.json"
 #: The statistics of each evaluation record (named as in ScoreReport), by task kind.
-BANDIT_EVAL_METRICS = ("bayes_gap", "bayes_gap_ci95", "return", "agreement")
+BANDIT_EVAL_METRICS = (
+    "bayes_gap",
+    "bayes_gap_ci95",
+    "bayes_gap_q",
+    "bayes_gap_q_ci95",
+    "return",
+    "agreement",
+)
 PREDICTION_EVAL_METRICS = ("log_loss", "excess_log_loss", "excess_log_loss_ci95", "kl")
 
 
@@ -208,10 +217,12 @@ class LSTMTrainer:
             self.agent(), self.task, episodes=self.config.eval_episodes, seed=self.config.eval_seed
         )
         if self.task.is_bandit:
-            gap = run.estimate("bayes_gap")
+            gap, gap_q = run.estimate("bayes_gap"), run.estimate("bayes_gap_q")
             return {
                 "bayes_gap": gap.mean,
                 "bayes_gap_ci95": gap.ci95,
+                "bayes_gap_q": gap_q.mean,
+                "bayes_gap_q_ci95": gap_q.ci95,
                 "return": run.estimate("return").mean,
                 "agreement": run.estimate("agreement").mean,
             }
