@@ -34,10 +34,11 @@ SEED = 7  # not the card's seed (0): an independent sample
 
 
 def _card_metric(report) -> tuple[str, float, float]:
-    """The card's headline metric: Bayes gap (bandits) or excess log-loss (prediction)."""
+    """The card's headline metric: the Bayes gap from Q-values (bandits) or the excess log-loss
+    (prediction)."""
     if report.env_kind == "bandit":
-        est = report.bayes_gap
-        return "bayes_gap", est.mean, est.ci95
+        est = report.bayes_gap_q
+        return "bayes_gap_q", est.mean, est.ci95
     est = report.excess_log_loss
     return "excess_log_loss", est.mean, est.ci95
 
