@@ -200,7 +200,7 @@ DEMO_CONFIG: dict[str, Any] = {
     "num_envs": 1024,
     "total_updates": 100_000,
     "learning_rate": 8e-3,
-    "lr_final_fraction": 0.02,
+    "lr_final_fraction": 0.005,
     "gae_lambda": 0.8,
     "ppo_epochs": 2,
     "ppo_minibatches": 2,
