@@ -76,11 +76,12 @@ def load_checkpoints(
 
 
 def behaviour(agent: Agent, task: MetaTask, *, episodes: int, seed: int) -> dict[str, float]:
-    """Bandits: Bayes gap and ``kl_to_bayes_set``; prediction: excess log-loss and KL."""
+    """Bandits: the Bayes gap from Q-values (``bayes_gap_q``) and ``kl_to_bayes_set``; prediction:
+    excess log-loss and KL."""
     run = paired_rollout(agent, task, episodes=episodes, seed=seed)
     if task.is_bandit:
         return {
-            "bayes_gap": run.estimate("bayes_gap").mean,
+            "bayes_gap_q": run.estimate("bayes_gap_q").mean,
             "divergence": run.estimate("kl_to_bayes_set").mean,
         }
     return {
@@ -94,7 +95,7 @@ class CheckpointRow:
     """One checkpoint of a run: behaviour and both directions of simulation with Bayes."""
 
     step: int
-    performance: float  # Bayes gap (bandits) or excess log-loss (prediction)
+    performance: float  # Bayes gap from Q-values (bandits) or excess log-loss (prediction)
     divergence: float  # kl_to_bayes_set (bandits) or KL between predictives
     d_s: float  # meta-learner -> Bayes
     d_o: float
@@ -111,7 +112,7 @@ def training_dynamics(
     """Behaviour and D_s/D_o (both directions, histories of the target) at each checkpoint."""
     bayes = bayes_agent(task)
     rows = []
-    key = "bayes_gap" if task.is_bandit else "excess_log_loss"
+    key = "bayes_gap_q" if task.is_bandit else "excess_log_loss"
     for step, agent in checkpoints:
         b = behaviour(agent, task, episodes=episodes, seed=seed)
         fwd = simulate(agent, bayes, task, episodes=episodes, seed=seed, control=None)
@@ -179,7 +180,7 @@ def mds_of_runs(
     labels.append(("bayes", -1))
     agents.append(bayes)
     outs, perf = [], []
-    key = "bayes_gap" if task.is_bandit else "excess_log_loss"
+    key = "bayes_gap_q" if task.is_bandit else "excess_log_loss"
     for agent in agents:
         paired = collect_states(agent, bayes, task, episodes=episodes, seed=seed, condition=bayes)
         outs.append(paired.source_output.reshape(-1, paired.source_output.shape[-1]))

@@ -66,7 +66,8 @@ def _f(v: float) -> str:
 def _perf(a: AgentAnalysis) -> str:
     b = a.behaviour
     if a.task.is_bandit:
-        return f"Bayes gap {_f(b['bayes_gap'])}/episode, kl_to_bayes_set {_f(b['divergence'])}/step"
+        gap = _f(b["bayes_gap_q"])
+        return f"Bayes gap (Q) {gap}/episode, kl_to_bayes_set {_f(b['divergence'])}/step"
     return f"excess log-loss {_f(b['excess_log_loss'])}/step, KL {_f(b['divergence'])}/step"
 
 

@@ -2,7 +2,8 @@
 
 For each agent (a zoo name or an agent/run folder) on its task, :func:`write_report` measures
 
-1. behaviour: Bayes gap and ``kl_to_bayes_set`` (bandits) or excess log-loss and KL (prediction);
+1. behaviour: Bayes gap from Q-values and ``kl_to_bayes_set`` (bandits) or excess log-loss and KL
+   (prediction);
 2. simulation both ways with the Bayes-optimal agent, each with the untrained-network control
    (:func:`~bayes_meta_envs.analysis.simulation.simulate`);
 3. an embedding figure (PCA of both agents' states, phi-mapped states overlaid);
@@ -132,7 +133,7 @@ def _dynamics(
     ckpts = {p.name: load_checkpoints(p, every=every) for p in runs}
     first = next(iter(ckpts))
     result.dynamics[first] = training_dynamics(ckpts[first], task, episodes=episodes, seed=seed)
-    perf = "Bayes gap / episode" if task.is_bandit else "excess log-loss / step"
+    perf = "Bayes gap (Q) / episode" if task.is_bandit else "excess log-loss / step"
     title = (
         f"{task.name}: do behaviour and structure improve together over training? run {first}, "
         f"{episodes} episodes per checkpoint, seed {seed}"

@@ -331,11 +331,16 @@ def _simulate(
 def _return_lost(
     source: Agent, phi: StateMap, target: Agent, task: MetaTask, episodes: int, seed: int
 ) -> Estimate:
-    """Bayes gap of the target acting from mapped states minus its own, paired by episode."""
+    """Bayes gap (from Q-values) of the target acting from mapped states minus its own, paired by
+    episode."""
     mapped = MappedAgent(source, phi, target, task.kind)
     run_seed = seed + 1  # episodes apart from those phi was fitted on
-    gap_m = paired_rollout(mapped, task, episodes=episodes, seed=run_seed).per_episode["bayes_gap"]
+    gap_m = paired_rollout(mapped, task, episodes=episodes, seed=run_seed).per_episode[
+        "bayes_gap_q"
+    ]
     if isinstance(target, BayesOptimalAgent):
         return Estimate.from_samples(gap_m)
-    gap_t = paired_rollout(target, task, episodes=episodes, seed=run_seed).per_episode["bayes_gap"]
+    gap_t = paired_rollout(target, task, episodes=episodes, seed=run_seed).per_episode[
+        "bayes_gap_q"
+    ]
     return Estimate.from_samples(gap_m - gap_t)

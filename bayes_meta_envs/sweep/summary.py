@@ -1,7 +1,8 @@
 """The summary of a sweep: one row per trial, as a table, ``summary.json`` and ``summary.md``.
 
 A row's final metric is read from the trial's run folder (``score.json``, the final
-:func:`~bayes_meta_envs.scoring.score` of the trained agent): the Bayes gap for bandits, the
+:func:`~bayes_meta_envs.scoring.score` of the trained agent): the Bayes gap from Q-values
+(``bayes_gap_q``; the paired ``bayes_gap`` for a score written before it) for bandits, the
 excess log-loss for prediction tasks, with its 95% interval. Torch- and Ray-free.
 """
 
@@ -33,8 +34,9 @@ __all__ = [
 SCORE_FILE = "score.json"
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
-#: The final metric of a run, by task kind (``env_kind`` of its score report).
-_METRIC = {"bandit": "bayes_gap", "prediction": "excess_log_loss"}
+#: The final metric of a run, by task kind (``env_kind`` of its score report), in order of
+#: preference: a score written before ``bayes_gap_q`` existed falls back to the paired estimate.
+_METRICS = {"bandit": ("bayes_gap_q", "bayes_gap"), "prediction": ("excess_log_loss",)}
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ def final_metric(run_dir: str | os.PathLike[str]) -> tuple[str, float, float] | 
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        name = _METRIC[data["env_kind"]]
-        est = data["metrics"][name]
+        names, metrics = _METRICS[data["env_kind"]], data["metrics"]
+        name = next((n for n in names if n in metrics), names[0])
+        est = metrics[name]
         return name, float(est["mean"]), float(est["ci95"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{str(path)!r} is not a score report: {exc}") from None

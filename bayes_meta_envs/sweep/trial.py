@@ -184,7 +184,7 @@ def run_trial(params: dict[str, Any]) -> None:
         agent_name=trial.name,
     )
     atomic_write_text(run_dir / SCORE_FILE, report.to_json())
-    name = "bayes_gap" if report.env_kind == "bandit" else "excess_log_loss"
+    name = "bayes_gap_q" if report.env_kind == "bandit" else "excess_log_loss"
     est = report.metric(name)
     final = {"final_" + name: None if est is None else est.mean, "done": True}
     session.report(final, None, trained=True, scored=True)

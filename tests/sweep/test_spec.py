@@ -12,7 +12,7 @@ import pytest
 from bayes_meta_envs.cli import main
 from bayes_meta_envs.errors import InvalidArgumentError, InvalidArgumentTypeError
 from bayes_meta_envs.sweep import SweepSpec, SweepSummary, read_summary
-from bayes_meta_envs.sweep.summary import Outcome
+from bayes_meta_envs.sweep.summary import Outcome, final_metric
 
 
 def test_trials_are_the_product_of_envs_settings_and_seeds():
@@ -76,11 +76,25 @@ def test_unknown_spec_keys_are_named():
         SweepSpec.from_dict({"envs": ["MetaBandit-v0"], "seed_count": 2})
 
 
-def _score_file(run_dir, kind, mean):
-    name = "bayes_gap" if kind == "bandit" else "excess_log_loss"
+def _score_file(run_dir, kind, mean, names=None):
+    if names is None:
+        names = ["bayes_gap_q"] if kind == "bandit" else ["excess_log_loss"]
     run_dir.mkdir(parents=True)
-    data = {"env_kind": kind, "metrics": {name: {"mean": mean, "ci95": 0.01}}}
-    (run_dir / "score.json").write_text(json.dumps(data))
+    metrics = {name: {"mean": mean + i, "ci95": 0.01} for i, name in enumerate(names)}
+    (run_dir / "score.json").write_text(json.dumps({"env_kind": kind, "metrics": metrics}))
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["bayes_gap", "bayes_gap_q"], ("bayes_gap_q", 1.5)),  # the precise estimate first
+        (["bayes_gap_q", "bayes_gap"], ("bayes_gap_q", 0.5)),
+        (["bayes_gap"], ("bayes_gap", 0.5)),  # a score written before bayes_gap_q existed
+    ],
+)
+def test_final_metric_prefers_the_q_value_gap(tmp_path, names, expected):
+    _score_file(tmp_path / "run", "bandit", 0.5, names)
+    assert final_metric(tmp_path / "run") == (*expected, 0.01)
 
 
 def test_summary_rows_tell_each_outcome(tmp_path):
@@ -97,7 +111,7 @@ def test_summary_rows_tell_each_outcome(tmp_path):
     summary = SweepSummary.build(tmp_path, trials, outcomes, dirs)
     assert [r.status for r in summary.rows] == ["ok", "error", "ok", "not run"]
     assert [(r.metric, r.value) for r in summary.rows] == [
-        ("bayes_gap", 0.5),
+        ("bayes_gap_q", 0.5),
         (None, None),
         ("excess_log_loss", 0.25),
         (None, None),

@@ -93,7 +93,7 @@ def test_tiny_sweep_writes_loadable_run_folders(tiny):
         ("MetaPredictBernoulli-v0", 0),
         ("MetaPredictBernoulli-v0", 1),
     ]
-    assert [r.metric for r in tiny.rows] == ["bayes_gap"] * 2 + ["excess_log_loss"] * 2
+    assert [r.metric for r in tiny.rows] == ["bayes_gap_q"] * 2 + ["excess_log_loss"] * 2
     for row in tiny.rows:
         run = Path(row.run_dir)
         assert run.parent == Path(tiny.out_dir) / "runs"
