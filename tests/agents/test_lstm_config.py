@@ -46,6 +46,7 @@ def test_config_round_trip(tmp_path):
         ({"entropy_start": float("nan")}, InvalidArgumentError, "entropy_start"),
         ({"clip_range": "0.2"}, InvalidArgumentTypeError, "clip_range"),
         ({"reward_signal": "bogus"}, InvalidArgumentError, "reward_signal"),
+        ({"lr_schedule": "step"}, InvalidArgumentError, "lr_schedule must be one of"),
         ({"budget_minutes": 0}, InvalidArgumentError, "budget_minutes"),
         ({"lr_decay": 1}, InvalidArgumentTypeError, "lr_decay must be a bool"),
         ({"env_kwargs": None}, InvalidArgumentTypeError, "env_kwargs must be a dict"),

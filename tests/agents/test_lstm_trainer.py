@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -50,6 +51,32 @@ def tiny(**kw):
 @pytest.fixture(autouse=True)
 def _one_thread(one_torch_thread):
     yield
+
+
+# --- schedules ----------------------------------------------------------------------------------
+
+
+def test_learning_rate_schedules(tmp_path):
+    def rates(schedule):
+        cfg = tiny(lr_schedule=schedule, learning_rate=0.01, lr_final_fraction=0.1, total_updates=8)
+        trainer = LSTMTrainer(cfg, tmp_path / schedule)
+        out = []
+        for update in range(9):
+            trainer.update_count = update
+            out.append(trainer.learning_rate())
+        return out
+
+    linear, cosine = rates("linear"), rates("cosine")
+    for lrs in (linear, cosine):
+        assert lrs[0] == pytest.approx(0.01) and lrs[-1] == pytest.approx(0.001)
+        assert all(a > b for a, b in itertools.pairwise(lrs))
+    assert linear[2] == pytest.approx(0.01 - 0.009 / 4)  # a straight line
+    assert cosine[4] == pytest.approx(linear[4])  # the two cross half way
+    assert all(c > lin for c, lin in zip(cosine[1:4], linear[1:4]))  # slower start
+    assert all(c < lin for c, lin in zip(cosine[5:8], linear[5:8]))  # longer time near the end
+    constant = LSTMTrainer(tiny(lr_decay=False, lr_schedule="cosine"), tmp_path / "constant")
+    constant.update_count = 5
+    assert constant.learning_rate() == constant.config.learning_rate
 
 
 # --- evaluation records -------------------------------------------------------------------------

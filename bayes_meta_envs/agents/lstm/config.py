@@ -24,10 +24,12 @@ from bayes_meta_envs._validate import (
 )
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 
-__all__ = ["ALGO", "DEMO_CONFIG", "DEVICES", "REWARD_SIGNALS", "LSTMConfig"]
+__all__ = ["ALGO", "DEMO_CONFIG", "DEVICES", "LR_SCHEDULES", "REWARD_SIGNALS", "LSTMConfig"]
 
 ALGO = "lstm"
 REWARD_SIGNALS = ("sampled", "expected", "regret")
+#: How the learning rate falls from ``learning_rate`` to ``learning_rate * lr_final_fraction``.
+LR_SCHEDULES = ("linear", "cosine")
 #: Where the network trains: ``"auto"`` is CUDA when torch sees a GPU, else the CPU.
 DEVICES = ("cpu", "cuda", "auto")
 
@@ -70,8 +72,9 @@ class LSTMConfig:
     ``symlog_inputs`` (append ``sign(o) log(1 + |o|)`` to the observation: helps with unbounded
     inputs such as waiting times).
     Optimisation: ``num_envs`` tasks per update (one episode each), ``total_updates``, Adam with
-    ``learning_rate`` (decayed linearly to ``learning_rate * lr_final_fraction`` when
-    ``lr_decay``), gradient clipping at ``max_grad_norm``.
+    ``learning_rate`` (decayed to ``learning_rate * lr_final_fraction`` when ``lr_decay``, along
+    ``lr_schedule``: ``"linear"`` or ``"cosine"``, half a cosine period, which spends longer near
+    both ends), gradient clipping at ``max_grad_norm``.
     Bandits only: ``gamma``, ``gae_lambda``, ``ppo_epochs``, ``ppo_minibatches``, ``clip_range``,
     ``value_coef``, ``step_baseline`` (the critic predicts the return-to-go minus the mean
     return-to-go at the same step in the other episodes of the batch: see
@@ -100,6 +103,7 @@ class LSTMConfig:
     learning_rate: float = 3e-3
     lr_decay: bool = True
     lr_final_fraction: float = 0.1
+    lr_schedule: str = "linear"
     max_grad_norm: float = 1.0
     seed: int = 0
     gamma: float = 1.0
@@ -136,6 +140,7 @@ class LSTMConfig:
             expected = f"a number in {bound}{lo}, {hi}]"
             check_number(name, value, lo, hi, low_open=low_open, expected=expected)
         check_choice("reward_signal", self.reward_signal, REWARD_SIGNALS)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         check_choice("device", self.device, DEVICES)
         for name in _BOOLS:
             self._set(name, check_bool(name, getattr(self, name)))

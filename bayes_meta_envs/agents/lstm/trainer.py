@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -156,6 +157,9 @@ class LSTMTrainer:
         c = self.config
         if not c.lr_decay:
             return c.learning_rate
+        if c.lr_schedule == "cosine":
+            left = 0.5 * (1.0 + math.cos(math.pi * self.progress()))  # 1 -> 0
+            return c.learning_rate * (c.lr_final_fraction + (1.0 - c.lr_final_fraction) * left)
         return c.learning_rate * (1.0 - (1.0 - c.lr_final_fraction) * self.progress())
 
     # --- checkpoints ---
