@@ -335,12 +335,13 @@ def _return_lost(
     episode."""
     mapped = MappedAgent(source, phi, target, task.kind)
     run_seed = seed + 1  # episodes apart from those phi was fitted on
-    gap_m = paired_rollout(mapped, task, episodes=episodes, seed=run_seed).per_episode[
-        "bayes_gap_q"
-    ]
+    gap_m = _gap_per_episode(mapped, task, episodes, run_seed)
     if isinstance(target, BayesOptimalAgent):
         return Estimate.from_samples(gap_m)
-    gap_t = paired_rollout(target, task, episodes=episodes, seed=run_seed).per_episode[
-        "bayes_gap_q"
-    ]
-    return Estimate.from_samples(gap_m - gap_t)
+    return Estimate.from_samples(gap_m - _gap_per_episode(target, task, episodes, run_seed))
+
+
+def _gap_per_episode(agent: Agent, task: MetaTask, episodes: int, seed: int) -> np.ndarray:
+    """Each episode's Bayes gap from Q-values (``bayes_gap_q``) of ``agent`` on its own rollout."""
+    run = paired_rollout(agent, task, episodes=episodes, seed=seed)
+    return np.asarray(run.per_episode["bayes_gap_q"])
