@@ -44,6 +44,7 @@ def test_config_round_trip(tmp_path):
         ({"learning_rate": -1.0}, InvalidArgumentError, "learning_rate"),
         ({"gae_lambda": 1.5}, InvalidArgumentError, "gae_lambda"),
         ({"entropy_start": float("nan")}, InvalidArgumentError, "entropy_start"),
+        ({"entropy_end": float("-inf")}, InvalidArgumentError, "entropy_end must be a finite"),
         ({"clip_range": "0.2"}, InvalidArgumentTypeError, "clip_range"),
         ({"reward_signal": "bogus"}, InvalidArgumentError, "reward_signal"),
         ({"lr_schedule": "step"}, InvalidArgumentError, "lr_schedule must be one of"),

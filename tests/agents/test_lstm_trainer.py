@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -77,6 +78,61 @@ def test_learning_rate_schedules(tmp_path):
     constant = LSTMTrainer(tiny(lr_decay=False, lr_schedule="cosine"), tmp_path / "constant")
     constant.update_count = 5
     assert constant.learning_rate() == constant.config.learning_rate
+
+
+def test_entropy_coefficient_schedule_may_end_in_a_penalty(tmp_path):
+    cfg = tiny(entropy_start=0.003, entropy_end=-0.01, entropy_decay_fraction=0.5, total_updates=8)
+    trainer = LSTMTrainer(cfg, tmp_path)
+    coefs = []
+    for update in range(9):
+        trainer.update_count = update
+        coefs.append(trainer.entropy_coef())
+    assert coefs[0] == pytest.approx(0.003)
+    assert coefs[1] == pytest.approx(0.003 - 0.013 / 4)  # a straight line over the first half
+    assert coefs[1] < 0  # a bonus at first, a penalty from here on
+    assert coefs[4:] == pytest.approx([-0.01] * 5)  # then held
+
+
+def _policy_entropy(agent, episodes=256, seed=0):
+    """Mean entropy of a 2-armed bandit agent's action probabilities along its own episodes."""
+    rng = np.random.default_rng(seed)
+    arms = rng.uniform(size=(episodes, 2))
+    rows = np.arange(episodes)
+    state, obs, entropies = agent.initial_state(episodes), np.zeros((episodes, 3)), []
+    for _ in range(agent.horizon):
+        state = agent.update(state, obs)
+        probs = agent.output(state)
+        entropies.append(-(probs * np.log(np.clip(probs, 1e-12, 1.0))).sum(-1))
+        a = (rng.uniform(size=episodes) < probs[:, 1]).astype(int)
+        r = (rng.uniform(size=episodes) < arms[rows, a]).astype(float)
+        obs = np.zeros((episodes, 3))
+        obs[rows, a], obs[:, 2] = 1.0, r
+    return float(np.mean(entropies))
+
+
+def test_entropy_penalty_sharpens_the_policy(tmp_path):
+    # The same run with a constant entropy bonus and with a constant penalty of the same size:
+    # the sign reaches the loss, so the penalty's policy ends far sharper (measured over seeds
+    # 0-2: 0.692-0.693 nats with the bonus, 0.002-0.004 with the penalty).
+    def trained(coef, name):
+        cfg = tiny(
+            num_envs=64,
+            total_updates=20,
+            learning_rate=0.03,
+            entropy_start=coef,
+            entropy_end=coef,
+            eval_every=100,
+            checkpoint_every=100,
+        )
+        LSTMTrainer(cfg, tmp_path / name).train()
+        return LSTMAgent.load(tmp_path / name)
+
+    bonus, penalty = (
+        _policy_entropy(trained(1.0, "bonus")),
+        _policy_entropy(trained(-1.0, "penalty")),
+    )
+    assert bonus > 0.6  # near ln 2: kept uniform
+    assert penalty < 0.5 * bonus
 
 
 # --- evaluation records -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,8 +58,8 @@ _FLOATS = {
     "gae_lambda": (0.0, 1.0, False),
     "clip_range": (0.0, float("inf"), True),
     "value_coef": (0.0, float("inf"), False),
-    "entropy_start": (0.0, float("inf"), False),
-    "entropy_end": (0.0, float("inf"), False),
+    "entropy_start": (float("-inf"), float("inf"), False),
+    "entropy_end": (float("-inf"), float("inf"), False),
     "entropy_decay_fraction": (0.0, 1.0, True),
 }
 _BOOLS = ("symlog_inputs", "lr_decay", "step_baseline", "tensorboard")
@@ -79,7 +80,10 @@ class LSTMConfig:
     ``value_coef``, ``step_baseline`` (the critic predicts the return-to-go minus the mean
     return-to-go at the same step in the other episodes of the batch: see
     :func:`~bayes_meta_envs.agents.lstm.updates.step_baseline`), the entropy coefficient
-    decaying linearly from ``entropy_start`` to ``entropy_end`` over the first ``entropy_decay_fraction`` of training, and
+    moving linearly from ``entropy_start`` to ``entropy_end`` over the first
+    ``entropy_decay_fraction`` of training and then held (a negative ``entropy_end`` penalises
+    entropy late in training: it sharpens the final policy, which the policy gradient alone leaves
+    soft where the arms' values are close, at a cost whenever the agent samples its actions), and
     ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees,
     the default: what any RL algorithm gets), or, opt-in and privileged (read from the env's
     ``info["task"]``), ``"expected"`` (``p_a``) or ``"regret"`` (``p_a - max_k p_k``). The last
@@ -137,7 +141,7 @@ class LSTMConfig:
         for name, (lo, hi, low_open) in _FLOATS.items():
             value = getattr(self, name)
             bound = "(" if low_open else "["
-            expected = f"a number in {bound}{lo}, {hi}]"
+            expected = f"a number in {bound}{lo}, {hi}]" if lo > -math.inf else "a finite number"
             check_number(name, value, lo, hi, low_open=low_open, expected=expected)
         check_choice("reward_signal", self.reward_signal, REWARD_SIGNALS)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)

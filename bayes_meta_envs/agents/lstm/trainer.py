@@ -149,6 +149,8 @@ class LSTMTrainer:
         return min(frac, 1.0)
 
     def entropy_coef(self) -> float:
+        """The entropy term's coefficient now: from ``entropy_start`` to ``entropy_end`` over the
+        first ``entropy_decay_fraction`` of training, then held (negative: a penalty)."""
         c = self.config
         f = min(self.progress() / c.entropy_decay_fraction, 1.0)
         return c.entropy_start + (c.entropy_end - c.entropy_start) * f
