@@ -82,7 +82,7 @@ class LSTMConfig:
     :func:`~bayes_meta_envs.agents.lstm.updates.step_baseline`), the entropy coefficient
     moving linearly from ``entropy_start`` to ``entropy_end`` over the first
     ``entropy_decay_fraction`` of training and then held (a negative ``entropy_end`` penalises
-    entropy late in training: it sharpens the final policy, which the policy gradient alone leaves
+    entropy once the coefficient crosses zero: it sharpens the final policy, which the policy gradient alone leaves
     soft where the arms' values are close, at a cost whenever the agent samples its actions; on
     the demo's bandit it also froze wrong choices, see ``benchmarks/README.md``), and
     ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees,
