@@ -94,20 +94,10 @@ def test_entropy_coefficient_schedule_may_end_in_a_penalty(tmp_path):
 
 
 def _policy_entropy(agent, episodes=256, seed=0):
-    """Mean entropy of a 2-armed bandit agent's action probabilities along its own episodes."""
-    rng = np.random.default_rng(seed)
-    arms = rng.uniform(size=(episodes, 2))
-    rows = np.arange(episodes)
-    state, obs, entropies = agent.initial_state(episodes), np.zeros((episodes, 3)), []
-    for _ in range(agent.horizon):
-        state = agent.update(state, obs)
-        probs = agent.output(state)
-        entropies.append(-(probs * np.log(np.clip(probs, 1e-12, 1.0))).sum(-1))
-        a = (rng.uniform(size=episodes) < probs[:, 1]).astype(int)
-        r = (rng.uniform(size=episodes) < arms[rows, a]).astype(float)
-        obs = np.zeros((episodes, 3))
-        obs[rows, a], obs[:, 2] = 1.0, r
-    return float(np.mean(entropies))
+    """Mean entropy of a bandit agent's action probabilities along its own episodes."""
+    run = paired_rollout(agent, agent.task, episodes=episodes, seed=seed, record=episodes)
+    probs = run.recorded["agent_output"]
+    return float(-(probs * np.log(np.clip(probs, 1e-12, 1.0))).sum(-1).mean())
 
 
 def test_entropy_penalty_sharpens_the_policy(tmp_path):

@@ -82,9 +82,10 @@ class LSTMConfig:
     :func:`~bayes_meta_envs.agents.lstm.updates.step_baseline`), the entropy coefficient
     moving linearly from ``entropy_start`` to ``entropy_end`` over the first
     ``entropy_decay_fraction`` of training and then held (a negative ``entropy_end`` penalises
-    entropy once the coefficient crosses zero: it sharpens the final policy, which the policy gradient alone leaves
-    soft where the arms' values are close, at a cost whenever the agent samples its actions; on
-    the demo's bandit it also froze wrong choices, see ``benchmarks/README.md``), and
+    entropy once the coefficient crosses zero: it sharpens the final policy, which the policy
+    gradient alone leaves soft where the arms' values are close, at a cost whenever the agent
+    samples its actions; on the demo's bandit it also froze wrong choices, see
+    ``benchmarks/README.md``), and
     ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees,
     the default: what any RL algorithm gets), or, opt-in and privileged (read from the env's
     ``info["task"]``), ``"expected"`` (``p_a``) or ``"regret"`` (``p_a - max_k p_k``). The last
