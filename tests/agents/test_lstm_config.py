@@ -48,6 +48,11 @@ def test_config_round_trip(tmp_path):
         ({"clip_range": "0.2"}, InvalidArgumentTypeError, "clip_range"),
         ({"reward_signal": "bogus"}, InvalidArgumentError, "reward_signal"),
         ({"lr_schedule": "step"}, InvalidArgumentError, "lr_schedule must be one of"),
+        (
+            {"lr_schedule": "exponential", "lr_final_fraction": 0.0},
+            InvalidArgumentError,
+            r"lr_final_fraction must be a number in \(0, 1\] with lr_schedule='exponential'",
+        ),
         ({"budget_minutes": 0}, InvalidArgumentError, "budget_minutes"),
         ({"lr_decay": 1}, InvalidArgumentTypeError, "lr_decay must be a bool"),
         ({"env_kwargs": None}, InvalidArgumentTypeError, "env_kwargs must be a dict"),

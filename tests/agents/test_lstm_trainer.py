@@ -75,6 +75,11 @@ def test_learning_rate_schedules(tmp_path):
     assert cosine[4] == pytest.approx(linear[4])  # the two cross half way
     assert all(c > lin for c, lin in zip(cosine[1:4], linear[1:4]))  # slower start
     assert all(c < lin for c, lin in zip(cosine[5:8], linear[5:8]))  # longer time near the end
+    exponential = rates("exponential")
+    assert exponential[0] == pytest.approx(0.01) and exponential[-1] == pytest.approx(0.001)
+    steps = [b / a for a, b in itertools.pairwise(exponential)]
+    assert steps == pytest.approx([0.1 ** (1 / 8)] * 8)  # the same factor every update
+    assert all(e < lin for e, lin in zip(exponential[1:8], linear[1:8]))  # lower all the way
     constant = LSTMTrainer(tiny(lr_decay=False, lr_schedule="cosine"), tmp_path / "constant")
     constant.update_count = 5
     assert constant.learning_rate() == constant.config.learning_rate

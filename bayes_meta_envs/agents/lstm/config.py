@@ -30,7 +30,7 @@ __all__ = ["ALGO", "DEMO_CONFIG", "DEVICES", "LR_SCHEDULES", "REWARD_SIGNALS", "
 ALGO = "lstm"
 REWARD_SIGNALS = ("sampled", "expected", "regret")
 #: How the learning rate falls from ``learning_rate`` to ``learning_rate * lr_final_fraction``.
-LR_SCHEDULES = ("linear", "cosine")
+LR_SCHEDULES = ("linear", "cosine", "exponential")
 #: Where the network trains: ``"auto"`` is CUDA when torch sees a GPU, else the CPU.
 DEVICES = ("cpu", "cuda", "auto")
 
@@ -74,8 +74,11 @@ class LSTMConfig:
     inputs such as waiting times).
     Optimisation: ``num_envs`` tasks per update (one episode each), ``total_updates``, Adam with
     ``learning_rate`` (decayed to ``learning_rate * lr_final_fraction`` when ``lr_decay``, along
-    ``lr_schedule``: ``"linear"`` or ``"cosine"``, half a cosine period, which spends longer near
-    both ends), gradient clipping at ``max_grad_norm``.
+    ``lr_schedule``: ``"linear"``, ``"cosine"`` (half a cosine period, which spends longer near
+    both ends) or ``"exponential"`` (geometric, ``learning_rate * lr_final_fraction ** progress``:
+    it falls by the same factor in every tenth of training, so it spends longer at small rates
+    than the other two; ``lr_final_fraction`` must then be > 0)), gradient clipping at
+    ``max_grad_norm``.
     Bandits only: ``gamma``, ``gae_lambda``, ``ppo_epochs``, ``ppo_minibatches``, ``clip_range``,
     ``value_coef``, ``step_baseline`` (the critic predicts the return-to-go minus the mean
     return-to-go at the same step in the other episodes of the batch: see
@@ -147,6 +150,12 @@ class LSTMConfig:
             check_number(name, value, lo, hi, low_open=low_open, expected=expected)
         check_choice("reward_signal", self.reward_signal, REWARD_SIGNALS)
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        if self.lr_decay and self.lr_schedule == "exponential" and self.lr_final_fraction == 0:
+            raise invalid(
+                "lr_final_fraction",
+                self.lr_final_fraction,
+                "a number in (0, 1] with lr_schedule='exponential' (a geometric decay never reaches 0)",
+            )
         check_choice("device", self.device, DEVICES)
         for name in _BOOLS:
             self._set(name, check_bool(name, getattr(self, name)))

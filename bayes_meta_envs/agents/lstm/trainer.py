@@ -159,6 +159,8 @@ class LSTMTrainer:
         c = self.config
         if not c.lr_decay:
             return c.learning_rate
+        if c.lr_schedule == "exponential":  # geometric: the same factor every equal stretch
+            return c.learning_rate * c.lr_final_fraction ** self.progress()
         if c.lr_schedule == "cosine":
             left = 0.5 * (1.0 + math.cos(math.pi * self.progress()))  # 1 -> 0
             return c.learning_rate * (c.lr_final_fraction + (1.0 - c.lr_final_fraction) * left)
