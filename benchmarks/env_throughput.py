@@ -11,12 +11,12 @@ up front so that the loop measures the environment, not the sampler.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
+from _machine import describe  # this folder's helper (scripts run from here)
 
 import bayes_meta_envs  # noqa: F401  (registers the environments)
 
@@ -94,9 +94,7 @@ def main() -> None:
     )
 
     ref = dict(rows)["gym.make('CartPole-v1') (reference)"]
-    print(
-        f"# env throughput ({platform.processor() or platform.machine()}, numpy {np.__version__})"
-    )
+    print(f"# env throughput ({describe()}, numpy {np.__version__})")
     print(f"{'configuration':<45} {'steps/s':>14} {'vs CartPole':>12}")
     for name, sps in rows:
         print(f"{name:<45} {sps:>14,.0f} {sps / ref:>11.1f}x")

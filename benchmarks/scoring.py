@@ -16,12 +16,11 @@ Rows (MetaBandit-v0, 2 arms, horizon 20, traces off unless said):
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from typing import Any
 
 import numpy as np
+from _machine import describe  # this folder's helper (scripts run from here)
 
 from bayes_meta_envs.baselines.bayes_optimal import BayesOptimalAgent
 from bayes_meta_envs.baselines.classic import ThompsonAgent
@@ -103,8 +102,7 @@ def main() -> None:
     mb = rep.traces.nbytes / 2**20
     rows.append((f"score(Bayes-optimal), all traces ({mb:.0f} MB)", m, t_on, f"{t_on / t_off:.2f}"))
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"scoring on {ENV} | {platform.processor() or platform.machine()}, {cores} cores")
+    print(f"scoring on {ENV} | {describe()}")
     print(f"{'case':<52} {'episodes':>9} {'seconds':>9} {'ratio':>8}")
     print(f"{'-' * 52} {'-' * 9} {'-' * 9} {'-' * 8}")
     for name, eps, sec, ratio in rows:

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _machine import describe  # this folder's helper (scripts run from here)
 
 from bayes_meta_envs import agents
 from bayes_meta_envs.agents import recurrent_ppo as rp
@@ -210,8 +211,8 @@ def main() -> None:
                 rows.extend(here)
                 _save(rows, args.json, echo=False)
     print(
-        f"MetaBandit-v0, observed rewards, hidden {args.hidden}/embed {args.embed}, "
-        f"{args.threads} torch threads, {args.episodes:,} scoring episodes (seed "
+        f"MetaBandit-v0, observed rewards, hidden {args.hidden}/embed {args.embed}, on "
+        f"{describe()}, {args.threads} torch threads, {args.episodes:,} scoring episodes (seed "
         f"{args.score_seed}); load average at start {load[0]:.1f}, at end "
         f"{os.getloadavg()[0]:.1f}"
     )

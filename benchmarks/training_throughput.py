@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _machine import describe  # this folder's helper (scripts run from here)
+
 Rate = tuple[float, float, int, dict[str, Any]]  # steps/s, steps per CPU-second, params, shape
 
 
@@ -171,7 +173,7 @@ def main() -> None:
     # ratios against the faster LSTM row (each trainer at its best batch size)
     lstm_wall, lstm_cpu = max(rows[0][1], rows[1][1]), max(rows[0][2], rows[1][2])
     print(
-        f"MetaBandit-v0 training throughput, torch {torch.__version__}, "
+        f"MetaBandit-v0 training throughput on {describe()}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, best of {args.repeats} (by wall clock)"
     )
     print(
