@@ -2,27 +2,25 @@
 (torch, SB3, scikit-learn, matplotlib, Ray) at their top are imported when one of their names is
 first used, so that ``import bayes_meta_envs`` stays light.
 
-A package lists its lazy names and calls :func:`lazy_import` from its module ``__getattr__``::
+A package lists its lazy names and takes its module ``__getattr__`` and ``__dir__`` from
+:func:`attach` (names for type checkers come from an ``if TYPE_CHECKING:`` import block)::
 
     _LAZY = {"LSTMAgent": "agent", ...}          # name -> the sub-module that defines it
     _EXTRAS = {"torch": "train", ...}            # heavy dependency -> the pip extra with it
 
-    def __getattr__(name: str) -> Any:
-        if name not in _LAZY:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
-        return value
+    __getattr__, __dir__ = attach(__name__, _LAZY, _EXTRAS)
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bayes_meta_envs.errors import MissingDependencyError
 
-__all__ = ["lazy_import"]
+__all__ = ["attach", "lazy_import"]
 
 
 def lazy_import(package: str, module: str | None, name: str, extras: Mapping[str, str]) -> Any:
@@ -44,3 +42,27 @@ def lazy_import(package: str, module: str | None, name: str, extras: Mapping[str
             f"`pip install 'bayes-meta-envs[{extra}]'`"
         ) from exc
     return imported if module is None else getattr(imported, name)
+
+
+def attach(
+    package: str, lazy: Mapping[str, str | None], extras: Mapping[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The module ``__getattr__`` and ``__dir__`` of ``package`` (PEP 562).
+
+    ``lazy`` maps each lazy name to the sub-module that defines it (None: the name is a
+    sub-module). The first access of a name imports its sub-module through :func:`lazy_import`
+    and stores the value in the package, so later accesses are plain attribute reads; any other
+    name raises :class:`AttributeError`. ``__dir__`` lists the package's names and the lazy ones.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in lazy:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = lazy_import(package, lazy[name], name, extras)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(lazy))
+
+    return __getattr__, __dir__

@@ -8,9 +8,9 @@ their names is first used, so ``import bayes_meta_envs.agents`` stays light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bayes_meta_envs._lazy import lazy_import
+from bayes_meta_envs._lazy import attach
 from bayes_meta_envs.agents.adapters import (
     CallableAgent,
     SB3Agent,
@@ -71,9 +71,4 @@ _EXTRAS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Reach the torch-backed meta-learners on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
-    return value
+__getattr__, __dir__ = attach(__name__, _LAZY, _EXTRAS)

@@ -14,9 +14,9 @@ first access, and a missing dependency raises
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bayes_meta_envs._lazy import lazy_import
+from bayes_meta_envs._lazy import attach
 
 if TYPE_CHECKING:
     from bayes_meta_envs.analysis.dynamics import (
@@ -59,13 +59,4 @@ _EXTRAS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Reach the names whose modules need scikit-learn or matplotlib on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _LAZY, _EXTRAS)

@@ -15,9 +15,9 @@ so ``import bayes_meta_envs.sweep`` imports neither.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bayes_meta_envs._lazy import lazy_import
+from bayes_meta_envs._lazy import attach
 from bayes_meta_envs.sweep.spec import ALGOS, RUNS_DIR, SweepSpec, TrialSpec
 from bayes_meta_envs.sweep.summary import (
     SUMMARY_JSON,
@@ -52,13 +52,4 @@ _LAZY = {"run_sweep": "runner", "runner": None, "trial": None}
 _EXTRAS = {"ray": "sweep", "pyarrow": "sweep", "torch": "train", "safetensors": "train"}
 
 
-def __getattr__(name: str) -> Any:
-    """Reach the names whose modules need Ray on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _LAZY, _EXTRAS)

@@ -16,9 +16,9 @@ Importing this package does not import torch: the torch-backed names are loaded 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bayes_meta_envs._lazy import lazy_import
+from bayes_meta_envs._lazy import attach
 from bayes_meta_envs.agents.lstm.config import DEMO_CONFIG, LSTMConfig
 
 if TYPE_CHECKING:
@@ -50,13 +50,4 @@ _LAZY = {
 _EXTRAS = {"torch": "train", "safetensors": "train", "tqdm": "train", "tensorboard": "train"}
 
 
-def __getattr__(name: str) -> Any:
-    """Reach the names whose modules need torch on first use (PEP 562)."""
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = lazy_import(__name__, _LAZY[name], name, _EXTRAS)
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _LAZY, _EXTRAS)
