@@ -10,8 +10,18 @@ and rewards so far, e.g. ``0+0+0-``: arm 0 paid, paid, did not pay) whose decisi
 with how often they are reached, the probability the agent gives the Bayes-optimal action there,
 and the Q-value margin of that action.
 
+``--own-q HISTORY`` (e.g. ``0+0+0-``) also estimates, by paired Monte Carlo, the agent's *own*
+action values at that history: tasks drawn from the posterior the history implies, the history
+replayed, each arm forced in turn at the next step (the same tasks and reward noise for every arm),
+then the agent's policy to the end. A decision the agent gets wrong although its own ``Q^pi``
+favours the Bayes action is one its policy gradient failed to follow (a saturated softmax); one
+whose ``Q^pi`` favours the wrong arm is a local optimum of its continuation. The Bayes-optimal
+agent's own values are printed beside them as the check (their difference is the exact Q margin
+up to the Monte Carlo error).
+
     python benchmarks/gap_by_decision.py zoo:lstm-metabandit
     python benchmarks/gap_by_decision.py runs/demo/lstm --episodes 20000 --top 8
+    python benchmarks/gap_by_decision.py runs/demo/lstm --own-q 0+0+0-
 
 The benchmarks README's "Where the gap lives" used it on 5-minute runs of the demo recipe.
 """
@@ -80,15 +90,74 @@ def report(name: str, agent, episodes: int, seed: int, top: int) -> None:
         )
 
 
+def parse_history(text: str) -> list[tuple[int, float]]:
+    """``"0+0+0-"`` -> ``[(0, 1.0), (0, 1.0), (0, 0.0)]`` (arm, reward) pairs."""
+    if len(text) % 2 or any(r not in "+-" for r in text[1::2]) or not text[::2].isdigit():
+        raise SystemExit(f"--own-q: {text!r} is not a history like 0+0+0- (arm, then + or -)")
+    return [(int(text[i]), 1.0 if text[i + 1] == "+" else 0.0) for i in range(0, len(text), 2)]
+
+
+def own_q(agent, task, history: list[tuple[int, float]], episodes: int, seed: int) -> np.ndarray:
+    """Per-episode returns-to-go ``(episodes, K)`` after ``history`` with each arm forced next,
+    the agent's policy afterwards; tasks from the posterior (prior of ``task``)."""
+    vec = task.make_vector(1)
+    k, horizon = vec.n_arms, vec.horizon
+    if len(history) >= horizon or any(a >= k for a, _ in history):
+        raise SystemExit(f"--own-q: the history must be shorter than {horizon} steps of arms < {k}")
+    counts = np.broadcast_to(np.asarray(vec.prior, dtype=float), (k, 2)).copy()  # Beta per arm
+    for a, r in history:
+        counts[a] += (r, 1.0 - r)
+    rng = np.random.default_rng(seed)
+    p = rng.beta(counts[:, 0], counts[:, 1], size=(episodes, k))
+    u, pick = rng.random((episodes, horizon, k)), rng.random((episodes, horizon))
+    rows, t0 = np.arange(episodes), len(history)
+    returns = np.zeros((episodes, k))
+    for forced in range(k):
+        state = agent.initial_state(episodes)
+        obs = np.zeros((episodes, k + 1), dtype=np.float32)
+        for t in range(horizon):
+            state = agent.update(state, obs)
+            if t < t0:
+                a, r = np.full(episodes, history[t][0]), np.full(episodes, history[t][1])
+            else:
+                if t == t0:
+                    a = np.full(episodes, forced)
+                else:
+                    cdf = np.cumsum(agent.output(state), axis=1)[:, :-1]
+                    a = (pick[:, t, None] > cdf).sum(axis=1)
+                r = (u[rows, t, a] < p[rows, a]).astype(float)
+                returns[:, forced] += r
+            obs = np.zeros((episodes, k + 1), dtype=np.float32)
+            obs[rows, a], obs[:, k] = 1.0, r
+    return returns
+
+
+def report_own_q(name: str, agent, text: str, episodes: int, seed: int) -> None:
+    history = parse_history(text)
+    print(f"\n{name}: own action values after {text} ({episodes:,} paired episodes, seed {seed})")
+    print("  agent                   arm  Q^pi - Q^pi(arm 0) (95%)")
+    for who, ag in (("this agent", agent), ("Bayes-optimal (check)", bayes_agent(agent.task))):
+        ret = own_q(ag, agent.task, history, episodes, seed)
+        for arm in range(1, ret.shape[1]):
+            d = ret[:, arm] - ret[:, 0]
+            ci = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
+            print(f"  {who:22s}  {arm:3d}  {d.mean():+.4f} ± {ci:.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("agents", nargs="+", help="run folders, checkpoint folders or zoo names")
     parser.add_argument("--episodes", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--top", type=int, default=5)
+    parser.add_argument("--own-q", metavar="HISTORY", help="e.g. 0+0+0-: the agent's own Q there")
+    parser.add_argument("--own-q-episodes", type=int, default=200_000)
     args = parser.parse_args()
     for name in args.agents:
-        report(name, agents.load(name), args.episodes, args.seed, args.top)
+        agent = agents.load(name)
+        report(name, agent, args.episodes, args.seed, args.top)
+        if args.own_q:
+            report_own_q(name, agent, args.own_q, args.own_q_episodes, args.seed)
 
 
 if __name__ == "__main__":
