@@ -61,6 +61,7 @@ _FLOATS = {
     "entropy_start": (float("-inf"), float("inf"), False),
     "entropy_end": (float("-inf"), float("inf"), False),
     "entropy_decay_fraction": (0.0, 1.0, True),
+    "logit_cap_fraction": (0.0, 1.0, True),
 }
 _BOOLS = ("symlog_inputs", "lr_decay", "step_baseline", "tensorboard")
 
@@ -88,7 +89,12 @@ class LSTMConfig:
     entropy once the coefficient crosses zero: it sharpens the final policy, which the policy
     gradient alone leaves soft where the arms' values are close, at a cost whenever the agent
     samples its actions; on the demo's bandit it also froze wrong choices, see
-    ``benchmarks/README.md``), and
+    ``benchmarks/README.md``), ``logit_cap`` (``None``: off; else, over the first
+    ``logit_cap_fraction`` of training, the squared excess of the policy's logit spread (largest
+    minus smallest logit) over ``logit_cap`` is added to the loss, so that no arm's probability
+    falls much below ``exp(-logit_cap)``: the policy gradient of an action is scaled by its
+    probability and cannot follow even a large advantage once the policy has stopped taking it;
+    the cap is then released and the policy sharpens), and
     ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees,
     the default: what any RL algorithm gets), or, opt-in and privileged (read from the env's
     ``info["task"]``), ``"expected"`` (``p_a``) or ``"regret"`` (``p_a - max_k p_k``). The last
@@ -125,6 +131,8 @@ class LSTMConfig:
     entropy_start: float = 0.01
     entropy_end: float = 0.0
     entropy_decay_fraction: float = 0.8
+    logit_cap: float | None = None
+    logit_cap_fraction: float = 0.5
     reward_signal: str = "sampled"
     eval_every: int = 25
     eval_episodes: int = 4096
@@ -157,6 +165,14 @@ class LSTMConfig:
                 "a number in (0, 1] with lr_schedule='exponential' (a geometric decay never reaches 0)",
             )
         check_choice("device", self.device, DEVICES)
+        if self.logit_cap is not None:
+            check_number(
+                "logit_cap",
+                self.logit_cap,
+                0.0,
+                low_open=True,
+                expected="None or a logit spread > 0",
+            )
         for name in _BOOLS:
             self._set(name, check_bool(name, getattr(self, name)))
         if self.budget_minutes is not None:

@@ -155,6 +155,14 @@ class LSTMTrainer:
         f = min(self.progress() / c.entropy_decay_fraction, 1.0)
         return c.entropy_start + (c.entropy_end - c.entropy_start) * f
 
+    def logit_cap(self) -> float | None:
+        """The cap on the policy's logit spread now: ``logit_cap`` over the first
+        ``logit_cap_fraction`` of training, then ``None`` (released)."""
+        c = self.config
+        if c.logit_cap is None or self.progress() >= c.logit_cap_fraction:
+            return None
+        return c.logit_cap
+
     def learning_rate(self) -> float:
         c = self.config
         if not c.lr_decay:
@@ -209,6 +217,7 @@ class LSTMTrainer:
                 self.config,
                 self.task.horizon,
                 self.entropy_coef(),
+                self.logit_cap(),
             )
         return prediction_update(
             self.net, self.optimizer, self.vec, reset_seed, self.task, self.config.max_grad_norm

@@ -7,7 +7,8 @@ horizon), so the LSTM state starts at zero and gradients flow through the whole 
   (:func:`collect_bandit_episode`); the update recomputes the whole sequences with
   :class:`torch.nn.LSTM` and minimises the PPO clipped loss (Schulman et al. 2017) with
   GAE(gamma, lambda) advantages (Schulman et al. 2016, :func:`gae`), normalised per minibatch, a
-  value loss and an entropy term (a bonus, or a penalty when its coefficient is negative). With
+  value loss, an entropy term (a bonus, or a penalty when its coefficient is negative) and,
+  while the trainer holds a logit cap, :func:`logit_cap_penalty`. With
   one epoch and one minibatch the ratio is 1 and the update is exactly A2C. The learning signal
   is ``config.reward_signal``: the sampled Bernoulli reward the agent sees, the *expected* reward
   ``p_a`` of the pulled arm (read from the env's ``info["task"]``), or ``p_a - max_k p_k`` (the
@@ -36,6 +37,7 @@ __all__ = [
     "bandit_update",
     "collect_bandit_episode",
     "gae",
+    "logit_cap_penalty",
     "prediction_update",
     "step_baseline",
 ]
@@ -134,6 +136,13 @@ def step_baseline(signal: np.ndarray, gamma: float) -> np.ndarray:
     return (ret.sum(axis=1, keepdims=True) - ret) / (B - 1)
 
 
+def logit_cap_penalty(logits: torch.Tensor, cap: float) -> torch.Tensor:
+    """Mean squared excess of the logit spread (largest minus smallest logit over the last axis)
+    over ``cap``: zero while every arm keeps a probability of at least about ``exp(-cap) / K``."""
+    spread = logits.amax(dim=-1) - logits.amin(dim=-1)
+    return torch.relu(spread - cap).pow(2).mean()
+
+
 def bandit_update(
     net: LSTMNet,
     optimizer: torch.optim.Optimizer,
@@ -143,8 +152,10 @@ def bandit_update(
     config: LSTMConfig,
     horizon: int,
     ent_coef: float,
+    logit_cap: float | None = None,
 ) -> dict[str, float]:
-    """Sample one episode per sub-env and take ``ppo_epochs x ppo_minibatches`` PPO steps."""
+    """Sample one episode per sub-env and take ``ppo_epochs x ppo_minibatches`` PPO steps
+    (with :func:`logit_cap_penalty` in the loss when ``logit_cap`` is given)."""
     c, B = config, vec.num_envs
     ep = collect_bandit_episode(net, vec, reset_seed, torch_gen, c.reward_signal, horizon)
     device = ep.values.device
@@ -172,6 +183,8 @@ def bandit_update(
             pg = -torch.min(ratio * a_mb, clipped * a_mb).mean()
             vloss = 0.5 * (value - ret_t[:, mb]).pow(2).mean()
             loss = pg + c.value_coef * vloss - ent_coef * entropy
+            if logit_cap is not None:
+                loss = loss + logit_cap_penalty(logits, logit_cap)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), c.max_grad_norm)
