@@ -126,27 +126,28 @@ def _policy_entropy(agent, episodes=256, seed=0):
     return float(-(probs * np.log(np.clip(probs, 1e-12, 1.0))).sum(-1).mean())
 
 
+def _entropy_after_short_run(path, coef, **changes):
+    """Policy entropy after 20 fast updates with a constant entropy coefficient ``coef``."""
+    cfg = tiny(
+        num_envs=64,
+        total_updates=20,
+        learning_rate=0.03,
+        entropy_start=coef,
+        entropy_end=coef,
+        eval_every=100,
+        checkpoint_every=100,
+        **changes,
+    )
+    LSTMTrainer(cfg, path).train()
+    return _policy_entropy(LSTMAgent.load(path))
+
+
 def test_entropy_penalty_sharpens_the_policy(tmp_path):
     # The same run with a constant entropy bonus and with a constant penalty of the same size:
     # the sign reaches the loss, so the penalty's policy ends far sharper (measured over seeds
     # 0-2: 0.692-0.693 nats with the bonus, 0.002-0.004 with the penalty).
-    def trained(coef, name):
-        cfg = tiny(
-            num_envs=64,
-            total_updates=20,
-            learning_rate=0.03,
-            entropy_start=coef,
-            entropy_end=coef,
-            eval_every=100,
-            checkpoint_every=100,
-        )
-        LSTMTrainer(cfg, tmp_path / name).train()
-        return LSTMAgent.load(tmp_path / name)
-
-    bonus, penalty = (
-        _policy_entropy(trained(1.0, "bonus")),
-        _policy_entropy(trained(-1.0, "penalty")),
-    )
+    bonus = _entropy_after_short_run(tmp_path / "bonus", 1.0)
+    penalty = _entropy_after_short_run(tmp_path / "penalty", -1.0)
     assert bonus > 0.6  # near ln 2: kept uniform
     assert penalty < 0.5 * bonus
 
@@ -156,22 +157,10 @@ def test_logit_cap_keeps_the_policy_soft_against_an_entropy_penalty(tmp_path):
     # the logit spread, held all through training, keeps every arm's probability near or above
     # 1 / (1 + e) = 0.27, an entropy of 0.58 nats where the cap holds exactly (measured over seeds
     # 0-2: 0.002-0.004 nats without the cap, 0.563-0.565 with it).
-    def trained(cap, name):
-        cfg = tiny(
-            num_envs=64,
-            total_updates=20,
-            learning_rate=0.03,
-            entropy_start=-1.0,
-            entropy_end=-1.0,
-            logit_cap=cap,
-            logit_cap_fraction=1.0,
-            eval_every=100,
-            checkpoint_every=100,
-        )
-        LSTMTrainer(cfg, tmp_path / name).train()
-        return LSTMAgent.load(tmp_path / name)
-
-    free, capped = _policy_entropy(trained(None, "free")), _policy_entropy(trained(1.0, "capped"))
+    free = _entropy_after_short_run(tmp_path / "free", -1.0)
+    capped = _entropy_after_short_run(
+        tmp_path / "capped", -1.0, logit_cap=1.0, logit_cap_fraction=1.0
+    )
     assert free < 0.2
     assert capped > 0.45
 
