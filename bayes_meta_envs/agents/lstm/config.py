@@ -92,9 +92,9 @@ class LSTMConfig:
     ``benchmarks/README.md``), ``logit_cap`` (``None``: off; else, over the first
     ``logit_cap_fraction`` of training, the squared excess of the policy's logit spread (largest
     minus smallest logit) over ``logit_cap`` is added to the loss, so that no arm's probability
-    falls much below ``exp(-logit_cap) / K`` for ``K`` arms: the policy gradient of an action is scaled by its
-    probability and cannot follow even a large advantage once the policy has stopped taking it;
-    the cap is then released and the policy sharpens), and
+    falls much below ``exp(-logit_cap) / K`` for ``K`` arms: the policy gradient of an action is
+    scaled by its probability and cannot follow even a large advantage once the policy has stopped
+    taking it; the cap is then released and the policy sharpens), and
     ``reward_signal``: the learning signal, ``"sampled"`` (the Bernoulli reward the agent sees,
     the default: what any RL algorithm gets), or, opt-in and privileged (read from the env's
     ``info["task"]``), ``"expected"`` (``p_a``) or ``"regret"`` (``p_a - max_k p_k``). The last
