@@ -5,9 +5,9 @@ Run: ``python benchmarks/bayes_dp.py [--naive-timeout 60] [--repeat 3]``
 For each problem (uniform Beta(1, 1) priors) it prints the number of canonical belief states, the
 best-of-``repeat`` solve time of :func:`solve_bandit` (cache cleared), its peak traced memory
 (tracemalloc, a separate run), then the time of a plain ``functools.cache`` recursion over the full
-count tuple ``(s_1, f_1, ..., s_K, f_K)`` run in a subprocess under a time limit, the ratio of the two
-times, and whether both values agree. A second table times the vectorised agent lookup on a batch
-of 100,000 belief states (what scoring does at every step).
+count tuple ``(s_1, f_1, ..., s_K, f_K)`` run in a subprocess under a time limit, the ratio of the
+two times, and whether both values agree. A second table times the vectorised agent lookup on a
+batch of 100,000 belief states (what scoring does at every step).
 
 Targets: 2x20 < 50 ms; 2x100 < 1 s; 3x25 < 5 s; 5x20 < 10 s.
 """

@@ -16,15 +16,15 @@ agent:
 The table gives, per budget, the training actually done (updates or steps), the Bayes gap with its
 95% half-width, the normalised score (0 random play, 1 Bayes-optimal) and the ratio of
 RecurrentPPO's gap to the LSTM trainer's. The gap compared is ``bayes_gap_q``, estimated from the
-exact Bayes-optimal Q-values along the agent's trajectory (``± 0.0003`` on 100,000 episodes for
-an agent near 0.01); the paired estimate ``bayes_gap`` (same expectation, ``± 0.007``) is shown
-beside it. Each agent is scored twice on the same episodes: sampling
-its actions from its policy, and acting on the policy's arg-max (``score(deterministic=True)``, the
-convention of SB3's ``evaluate_policy``); both learners are scored the same two ways. ``--device cuda`` trains the LSTM on the GPU (scoring
-stays on the CPU); ``--lstm-only`` skips RecurrentPPO; ``--lstm-overrides`` may be given several
-times (one row each); ``--seeds`` trains each learner once per seed and adds, per budget and
-learner, a summary row: the mean gap over the seeds with its standard error, and how many seeds
-reached the target gap (``--target``, 0.01). ``--json FILE`` also writes the rows.
+exact Bayes-optimal Q-values along the agent's trajectory (``± 0.0003`` on 100,000 episodes for an
+agent near 0.01); the paired estimate ``bayes_gap`` (same expectation, ``± 0.007``) is shown beside
+it. Each agent is scored twice on the same episodes: sampling its actions from its policy, and
+acting on the policy's arg-max (``score(deterministic=True)``, the convention of SB3's
+``evaluate_policy``); both learners are scored the same two ways. ``--device cuda`` trains the LSTM
+on the GPU (scoring stays on the CPU); ``--lstm-only`` skips RecurrentPPO; ``--lstm-overrides`` may
+be given several times (one row each); ``--seeds`` trains each learner once per seed and adds, per
+budget and learner, a summary row: the mean gap over the seeds with its standard error, and how many
+seeds reached the target gap (``--target``, 0.01). ``--json FILE`` also writes the rows.
 
     python benchmarks/time_to_bayes.py --budgets 1 2 5         # ~10 min of training + scoring
     python benchmarks/time_to_bayes.py --budgets 1 2           # the short version

@@ -6,8 +6,8 @@ and ``checkpoints/ckpt_NNNNNN/`` with the weights at about every 10% of training
 ``load("lstm-metabandit")`` works from an installed wheel; :func:`zoo_names` lists them and
 :func:`zoo_path` gives a folder. The model cards live in the repository's ``agents/NAME/``.
 
-A run folder (a zoo entry, or any folder written by ``bayes-meta train``) holds a ``config.json`` whose ``"algo"`` field says which recipe wrote it
-(:mod:`bayes_meta_envs.agents.run_folder`):
+A run folder (a zoo entry, or any folder written by ``bayes-meta train``) holds a ``config.json``
+whose ``"algo"`` field says which recipe wrote it (:mod:`bayes_meta_envs.agents.run_folder`):
 
 * ``"lstm"``: :class:`bayes_meta_envs.agents.lstm.LSTMAgent` (``config.json`` +
   ``model.safetensors``);

@@ -28,7 +28,10 @@ __all__ = ["MappedAgent", "PairedStates", "StateMap", "collect_states", "fit_map
 
 @dataclass(frozen=True)
 class PairedStates:
-    """States and outputs of two agents on identical histories: arrays ``(episodes, horizon, .)``."""
+    """States and outputs of two agents on identical histories.
+
+    Arrays of shape ``(episodes, horizon, dim)``.
+    """
 
     source: np.ndarray
     target: np.ndarray

@@ -13,11 +13,11 @@ How :func:`simulate` measures it
    task's vector env, and both agents are fed them, whatever they would have done themselves.
    The states after every update are kept: ``(episodes, horizon, dim)`` per agent.
 2. **The map phi.** A one-hidden-layer MLP (scikit-learn's ``MLPRegressor``, 128 ReLU units,
-   Adam, minibatches of 512, MSE) on standardised inputs and outputs, fitted on the states of the first 70% of the
-   episodes with early stopping on a 15% validation split of them. scikit-learn, not torch: the
-   data are small (tens of thousands of rows), it runs on the CPU in seconds, it has early
-   stopping built in, and it is deterministic given ``random_state``. ``pca_components`` reduces
-   the source states by PCA (fitted on the training episodes) first.
+   Adam, minibatches of 512, MSE) on standardised inputs and outputs, fitted on the states of the
+   first 70% of the episodes with early stopping on a 15% validation split of them. scikit-learn,
+   not torch: the data are small (tens of thousands of rows), it runs on the CPU in seconds, it has
+   early stopping built in, and it is deterministic given ``random_state``. ``pca_components``
+   reduces the source states by PCA (fitted on the training episodes) first.
 3. **On the held-out 30% of episodes**:
 
    * ``d_s = mean ||phi(s_S) - s_T||^2 / mean ||s_T - mean(s_T)||^2`` (normalised MSE; 0 when

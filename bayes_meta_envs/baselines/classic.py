@@ -1,7 +1,7 @@
 """Classic bandit baselines: Gittins indices, Thompson sampling, UCB1, greedy, random.
 
-All are :class:`~bayes_meta_envs.baselines.belief.BanditBeliefAgent` subclasses: the state is the Beta
-posterior of every arm and the time step, ``[alphas | betas | t]``, batched over rows, and
+All are :class:`~bayes_meta_envs.baselines.belief.BanditBeliefAgent` subclasses: the state is the
+Beta posterior of every arm and the time step, ``[alphas | betas | t]``, batched over rows, and
 ``output(state)`` returns action probabilities ``(B, K)``. Actions are drawn from those
 probabilities by ``BaseAgent.act`` with the agent's own generator (``seed``); no agent touches
 global random state. Construct them like ``BanditBeliefAgent`` or with ``Agent.for_env(env)``.

@@ -1,4 +1,7 @@
-"""Gittins-index tables as text: aligned for reading, CSV for other tools (``bayes-meta gittins``)."""
+"""Gittins-index tables as text: aligned for reading, CSV for other tools.
+
+Used by ``bayes-meta gittins``.
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """``bayes-meta demo``: the README's main job.
 
-It meta-trains an LSTM on MetaBandit-v0 within a small budget (default 5 minutes on 2 cores; from the rewards the agent observes; the
-recipe is :data:`~bayes_meta_envs.agents.lstm.config.DEMO_CONFIG`), scores it against the exact
-Bayes-optimal agent and the classic baselines
-(:data:`~bayes_meta_envs.baselines.registry.BANDIT_BASELINES`, labelled by ``BASELINE_LABELS``) on
-the same 100,000 episodes, prints the table (:func:`~bayes_meta_envs.scoring.comparison_table`),
+It meta-trains an LSTM on MetaBandit-v0 from the rewards the agent observes, within a small budget
+(default 5 minutes on 2 cores; the recipe is
+:data:`~bayes_meta_envs.agents.lstm.config.DEMO_CONFIG`), scores it against the exact Bayes-optimal
+agent and the classic baselines (:data:`~bayes_meta_envs.baselines.registry.BANDIT_BASELINES`,
+labelled by ``BASELINE_LABELS``) on the same 100,000 episodes, prints the table
+(:func:`~bayes_meta_envs.scoring.comparison_table`),
 and writes a run folder::
 
     DIR/agent/                  the trained agent (config.json, model.safetensors, checkpoints/)

@@ -1,8 +1,8 @@
 """``bayes-meta gittins``: print a Gittins-index table, or write it as CSV with ``--out``.
 
-The tables are :func:`~bayes_meta_envs.baselines.gittins_text.gittins_table_text` (aligned, 6 decimals)
-and :func:`~bayes_meta_envs.baselines.gittins_text.gittins_table_csv` (columns ``a,b,index``, 10
-decimals), written atomically.
+The tables are :func:`~bayes_meta_envs.baselines.gittins_text.gittins_table_text` (aligned, 6
+decimals) and :func:`~bayes_meta_envs.baselines.gittins_text.gittins_table_csv` (columns
+``a,b,index``, 10 decimals), written atomically.
 """
 
 from __future__ import annotations

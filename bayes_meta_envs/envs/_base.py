@@ -2,10 +2,11 @@
 
 Reproducibility contract of the native vector envs: a vector env of ``N`` envs draws its tasks and
 noise from the same two generators, in the same order, as ``N`` consecutive episodes of the single
-env. Under the same seed, sub-env ``i``'s ``k``-th episode is the single env's episode ``k * N + i``.
-Every sub-environment runs the same fixed horizon, so all of them end their episodes on the same
-step and reset together (gymnasium's next-step autoreset: the step after ``terminated`` returns the
-first observation of the next episode, with reward 0, and ignores its action).
+env. Under the same seed, sub-env ``i``'s ``k``-th episode is the single env's episode
+``k * N + i``. Every sub-environment runs the same fixed horizon, so all of them end their episodes
+on the same step and reset together (gymnasium's next-step autoreset: the step after
+``terminated`` returns the first observation of the next episode, with reward 0, and ignores its
+action).
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ class MetaPredictGaussianEnv(MetaPredictEnv):
     ## Action Space
 
     ``Box([mu0 - w, -30], [mu0 + w, 30], (2,), float32)`` with ``w = 100 (sigma0 + sigma)``:
-    ``(mean, log std)`` of a Gaussian predictive. The exact posterior predictive is Gaussian, so
-    it is expressible. NaN or a value outside the bounds raises :class:`~bayes_meta_envs.errors.InvalidActionError`.
+    ``(mean, log std)`` of a Gaussian predictive. The exact posterior predictive is Gaussian, so it
+    is expressible. NaN or a value outside the bounds raises
+    :class:`~bayes_meta_envs.errors.InvalidActionError`.
 
     ## Arguments
 

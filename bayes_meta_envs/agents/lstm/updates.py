@@ -5,15 +5,15 @@ horizon), so the LSTM state starts at zero and gradients flow through the whole 
 
 * Bandits (:func:`bandit_update`): the episode is sampled without gradients
   (:func:`collect_bandit_episode`); the update recomputes the whole sequences with
-  :class:`torch.nn.LSTM` and minimises the PPO clipped loss (Schulman et al. 2017) with
-  GAE(gamma, lambda) advantages (Schulman et al. 2016, :func:`gae`), normalised per minibatch, a
-  value loss, an entropy term (a bonus, or a penalty when its coefficient is negative) and,
-  while the trainer holds a logit cap, :func:`logit_cap_penalty`. With
-  one epoch and one minibatch the ratio is 1 and the update is exactly A2C. The learning signal
-  is ``config.reward_signal``: the sampled Bernoulli reward the agent sees, the *expected* reward
-  ``p_a`` of the pulled arm (read from the env's ``info["task"]``), or ``p_a - max_k p_k`` (the
-  return is then minus the pseudo-regret): the last two have the same expected gradient as the first and much less variance (Rao-Blackwellisation
-  plus a task-dependent baseline). The agent itself only ever observes the sampled reward.
+  :class:`torch.nn.LSTM` and minimises the PPO clipped loss (Schulman et al. 2017) with GAE(gamma,
+  lambda) advantages (Schulman et al. 2016, :func:`gae`), normalised per minibatch, a value loss, an
+  entropy term (a bonus, or a penalty when its coefficient is negative) and, while the trainer holds
+  a logit cap, :func:`logit_cap_penalty`. With one epoch and one minibatch the ratio is 1 and the
+  update is exactly A2C. The learning signal is ``config.reward_signal``: the sampled Bernoulli
+  reward the agent sees, the *expected* reward ``p_a`` of the pulled arm (read from the env's
+  ``info["task"]``), or ``p_a - max_k p_k`` (the return is then minus the pseudo-regret): the last
+  two have the same expected gradient as the first and much less variance (Rao-Blackwellisation plus
+  a task-dependent baseline). The agent itself only ever observes the sampled reward.
 * Prediction (:func:`prediction_update`): the log-loss ``-log q_{a_t}(x_t)``, the negative of the
   env's reward, is minimised directly by BPTT; the log-likelihoods are
   :func:`~bayes_meta_envs.agents.lstm.torch_families.torch_log_likelihood`.
