@@ -8,7 +8,7 @@ agent:
 
 * ``lstm``: the package's LSTM trainer (:class:`bayes_meta_envs.agents.lstm.LSTMTrainer`) with
   the demo's recipe (``DEMO_CONFIG``: 1,024 tasks per update, PPO 2 x 2, lr 8e-3 decayed to 0.5%,
-  a logit cap of 4.6 over the first half, ``reward_signal="sampled"``) plus ``--lstm-overrides``;
+  a logit cap of 3.5 over the first half, ``reward_signal="sampled"``) plus ``--lstm-overrides``;
 * ``recurrent-ppo``: sb3-contrib's RecurrentPPO through
   :func:`bayes_meta_envs.agents.recurrent_ppo.train` with its default recipe (also the observed
   reward: SB3 only ever sees the env's reward).

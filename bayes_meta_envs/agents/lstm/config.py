@@ -243,7 +243,7 @@ DEMO_CONFIG: dict[str, Any] = {
     "entropy_start": 0.003,
     "entropy_end": 0.0,
     "entropy_decay_fraction": 0.5,
-    "logit_cap": 4.6,
+    "logit_cap": 3.5,
     "logit_cap_fraction": 0.5,
     "eval_every": 100,
     "eval_episodes": 4096,
