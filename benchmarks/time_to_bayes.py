@@ -24,7 +24,9 @@ acting on the policy's arg-max (``score(deterministic=True)``, the convention of
 on the GPU (scoring stays on the CPU); ``--lstm-only`` skips RecurrentPPO; ``--lstm-overrides`` may
 be given several times (one row each); ``--seeds`` trains each learner once per seed and adds, per
 budget and learner, a summary row: the mean gap over the seeds with its standard error, and how many
-seeds reached the target gap (``--target``, 0.01). ``--json FILE`` also writes the rows.
+seeds reached the target gap (``--target``, 0.01). ``--json FILE`` also writes the rows. The
+schedules follow the fraction of the budget, so ``--budget-seconds`` can give a faster CPU only as
+many updates as a slower one fits into 5 minutes (benchmarks/README.md does this).
 
     python benchmarks/time_to_bayes.py --budgets 1 2 5         # ~10 min of training + scoring
     python benchmarks/time_to_bayes.py --budgets 1 2           # the short version
