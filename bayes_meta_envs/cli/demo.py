@@ -5,8 +5,7 @@ It meta-trains an LSTM on MetaBandit-v0 from the rewards the agent observes, wit
 :data:`~bayes_meta_envs.agents.lstm.config.DEMO_CONFIG`), scores it against the exact Bayes-optimal
 agent and the classic baselines (:data:`~bayes_meta_envs.baselines.registry.BANDIT_BASELINES`,
 labelled by ``BASELINE_LABELS``) on the same 100,000 episodes, prints the table
-(:func:`~bayes_meta_envs.scoring.comparison_table`),
-and writes a run folder::
+(:func:`~bayes_meta_envs.scoring.comparison_table`), and writes a run folder::
 
     DIR/agent/                  the trained agent (config.json, model.safetensors, checkpoints/)
     DIR/scores.json             every score report (ScoreReport.to_dict), keyed by agent

@@ -47,8 +47,8 @@ class BetaBernoulliArms:
         prior: one ``(alpha, beta)`` pair for all arms, or a ``(K, 2)`` array-like, one per arm.
 
     The posterior after ``s`` successes and ``f`` failures on arm ``k`` is
-    ``Beta(alpha_k + s, beta_k + f)``; its mean ``(alpha_k + s) / (alpha_k + beta_k + s + f)`` is the posterior
-    predictive probability of a reward.
+    ``Beta(alpha_k + s, beta_k + f)``; its mean ``(alpha_k + s) / (alpha_k + beta_k + s + f)``
+    is the posterior predictive probability of a reward.
     """
 
     def __init__(self, n_arms: int = 2, prior: ArrayLike = (1.0, 1.0)) -> None:
