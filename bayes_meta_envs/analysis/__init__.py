@@ -5,7 +5,9 @@ traces; never trains.
 Modules: :mod:`.simulation` (:func:`simulate`, :class:`SimulationResult`), :mod:`.maps` (paired
 states, the map phi), :mod:`.dynamics` (checkpoints, :func:`training_dynamics`,
 :func:`mds_of_runs`), :mod:`.figures`, :mod:`.markdown` and :mod:`.report` (:func:`write_report`),
-:mod:`.plots` (training curves and score plots).
+:mod:`.plots` (training curves and score plots), :mod:`.references` (:class:`ClockAgent`,
+:class:`MemorizerAgent`, :class:`LogStatsAgent`: reference agents that show what each direction
+of simulation can tell), :mod:`.stepwise` (the step-conditional map and D_s).
 
 Importing this package imports neither scikit-learn nor matplotlib: the names below are loaded on
 first access, and a missing dependency raises
@@ -25,10 +27,14 @@ if TYPE_CHECKING:
         training_dynamics,
     )
     from bayes_meta_envs.analysis.maps import collect_states, fit_map
+    from bayes_meta_envs.analysis.references import ClockAgent, LogStatsAgent, MemorizerAgent
     from bayes_meta_envs.analysis.report import embed, write_report
     from bayes_meta_envs.analysis.simulation import SimulationResult, simulate
 
 __all__ = [
+    "ClockAgent",
+    "LogStatsAgent",
+    "MemorizerAgent",
     "SimulationResult",
     "collect_states",
     "embed",
@@ -41,6 +47,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ClockAgent": "references",
+    "LogStatsAgent": "references",
+    "MemorizerAgent": "references",
     "SimulationResult": "simulation",
     "simulate": "simulation",
     "collect_states": "maps",

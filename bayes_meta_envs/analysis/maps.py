@@ -1,6 +1,6 @@
-"""Paired states and the map phi of :mod:`bayes_meta_envs.analysis.simulation`: collecting two
-agents' states on identical histories, fitting phi (scikit-learn MLP), putting mapped states back
-into the target's state space, and the agent that acts from mapped states."""
+"""Paired states and the MLP behind the map phi of :mod:`bayes_meta_envs.analysis.simulation`:
+collecting two agents' states on identical histories, fitting an MLP (scikit-learn), putting
+mapped states back into the target's state space."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from threadpoolctl import threadpool_limits
 
 from bayes_meta_envs._validate import check_int, check_seed
 from bayes_meta_envs.baselines import BayesOptimalAgent
-from bayes_meta_envs.protocol import Agent, BaseAgent
+from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.task import MetaTask
 
-__all__ = ["MappedAgent", "PairedStates", "StateMap", "collect_states", "fit_map", "project"]
+__all__ = ["PairedStates", "StateMap", "collect_states", "fit_map", "project"]
 
 # ----------------------------------------------------------------------------------------------
 # paired states
@@ -154,23 +154,3 @@ def project(agent: Agent, states: np.ndarray, low: np.ndarray, high: np.ndarray)
     ranks = np.argsort(order, axis=1, kind="stable")
     base += ranks < short[:, None]
     return np.concatenate([prior + base, t[:, None]], axis=1)
-
-
-class MappedAgent(BaseAgent):
-    """The source's state machine read through ``phi`` and the target's output: it acts from the
-    mapped states (what ``return_lost`` scores)."""
-
-    def __init__(self, source: Agent, phi: StateMap, target: Agent, kind: str) -> None:
-        super().__init__()
-        self.source, self.phi, self.target = source, phi, target
-        self.kind = "bandit" if kind == "bandit" else "prediction"
-
-    def initial_state(self, batch_size: int) -> np.ndarray:
-        return self.source.initial_state(batch_size)
-
-    def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        return self.source.update(state, obs)
-
-    def output(self, state: np.ndarray) -> np.ndarray:
-        mapped = project(self.target, self.phi(state), self.phi.low, self.phi.high)
-        return np.asarray(self.target.output(mapped), dtype=np.float64)

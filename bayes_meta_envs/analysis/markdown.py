@@ -174,7 +174,9 @@ def report_markdown(
     lines += [
         "## Summary",
         "",
-        "D_s = normalised MSE of φ; D_o = prediction tasks: KL between the target's predictive "
+        "D_s = step-conditional normalised MSE of φ (each target component's residual over its "
+        "variance given the step; components the step fixes drop out; `docs/analysis.md`); "
+        "D_o = prediction tasks: KL between the target's predictive "
         "on its true and on φ-mapped states, per step; bandits: probability per step that the "
         "target acts differently from mapped states (for the Bayes target: leaves its "
         "Bayes-optimal set). Control: the same with an untrained network of the same "
