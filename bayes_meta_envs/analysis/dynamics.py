@@ -26,9 +26,11 @@ from threadpoolctl import threadpool_limits
 from bayes_meta_envs._validate import check_int
 from bayes_meta_envs.agents import lstm  # torch only when LSTMAgent is reached
 from bayes_meta_envs.analysis.maps import collect_states
+from bayes_meta_envs.analysis.references import LogStatsAgent
 from bayes_meta_envs.analysis.simulation import simulate, untrained_twin
-from bayes_meta_envs.baselines import bayes_agent
+from bayes_meta_envs.baselines import BayesPredictorAgent, bayes_agent
 from bayes_meta_envs.errors import CheckpointError
+from bayes_meta_envs.families import GammaExponential
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.task import MetaTask
@@ -39,7 +41,9 @@ __all__ = [
     "behaviour",
     "checkpoint_dirs",
     "load_checkpoints",
+    "log_spaced",
     "mds_of_runs",
+    "structural_bayes",
     "training_dynamics",
 ]
 
@@ -56,23 +60,55 @@ def checkpoint_dirs(run: str | os.PathLike[str]) -> list[tuple[int, Path]]:
     return out
 
 
+def log_spaced(steps: list[int], count: int) -> list[int]:
+    """Indices of about ``count`` entries of the increasing ``steps`` nearest to a log-spaced
+    grid from the first to the last (both always kept; duplicates merged)."""
+    count = check_int("count", count, 2)
+    if len(steps) <= count:
+        return list(range(len(steps)))
+    s = np.asarray(steps, dtype=np.float64)
+    lo, hi = max(s[0], 1.0), max(s[-1], 1.0)
+    grid = np.geomspace(lo, hi, count)
+    near = np.abs(np.log(np.maximum(s, 1.0))[None, :] - np.log(grid)[:, None]).argmin(axis=1)
+    return sorted({0, len(steps) - 1, *(int(i) for i in near)})
+
+
 def load_checkpoints(
-    run: str | os.PathLike[str], *, every: int = 1, with_untrained: bool = True
+    run: str | os.PathLike[str],
+    *,
+    every: int = 1,
+    with_untrained: bool = True,
+    count: int | None = None,
 ) -> list[tuple[int, Agent]]:
     """``(update, agent)`` for every ``every``-th checkpoint of an LSTM run (always the last),
-    preceded by the untrained network of the run's configuration at update 0."""
+    or with ``count`` about that many log-spaced ones (:func:`log_spaced`), preceded by the
+    untrained network of the run's configuration at update 0 (its initial weights: the network
+    is built from the config's seed)."""
     found = checkpoint_dirs(run)
     if not found:
         raise CheckpointError(f"run folder {str(run)!r} has no checkpoints")
-    keep = found[check_int("every", every, 1) - 1 :: every]
-    if not keep or keep[-1] != found[-1]:
-        keep.append(found[-1])
+    if count is not None:
+        keep = [found[i] for i in log_spaced([step for step, _ in found], count)]
+    else:
+        keep = found[check_int("every", every, 1) - 1 :: every]
+        if not keep or keep[-1] != found[-1]:
+            keep.append(found[-1])
     agents: list[tuple[int, Agent]] = [(step, lstm.LSTMAgent.load(p)) for step, p in keep]
     if with_untrained:
         twin = untrained_twin(agents[0][1])
         if twin is not None:
             agents.insert(0, (0, twin))
     return agents
+
+
+def structural_bayes(task: MetaTask) -> Agent:
+    """The Bayes agent whose state the structural comparison uses: its own, except on the
+    exponential task, where ``b + sum(x)`` has no finite variance under the prior and the
+    log-statistics are used (:class:`~bayes_meta_envs.analysis.references.LogStatsAgent`)."""
+    bayes = bayes_agent(task)
+    if isinstance(bayes, BayesPredictorAgent) and isinstance(bayes.family, GammaExponential):
+        return LogStatsAgent(bayes)
+    return bayes
 
 
 def behaviour(agent: Agent, task: MetaTask, *, episodes: int, seed: int) -> dict[str, float]:
@@ -110,7 +146,7 @@ def training_dynamics(
     checkpoints: list[tuple[int, Agent]], task: MetaTask, *, episodes: int, seed: int
 ) -> list[CheckpointRow]:
     """Behaviour and D_s/D_o (both directions, histories of the target) at each checkpoint."""
-    bayes = bayes_agent(task)
+    bayes = structural_bayes(task)
     rows = []
     key = "bayes_gap_q" if task.is_bandit else "excess_log_loss"
     for step, agent in checkpoints:

@@ -17,8 +17,9 @@ from sklearn.decomposition import PCA
 from bayes_meta_envs._io import atomic_write
 from bayes_meta_envs.analysis.dynamics import CheckpointRow, RunEmbedding
 from bayes_meta_envs.analysis.maps import PairedStates, StateMap
+from bayes_meta_envs.analysis.verdict import bootstrap_mean
 
-__all__ = ["plot_dynamics", "plot_embedding", "plot_mds"]
+__all__ = ["plot_dynamics", "plot_embedding", "plot_mds", "plot_pooled_dynamics", "pooled"]
 
 
 def _save(fig: Figure, path: str | os.PathLike[str], tight: bool = True) -> Path:
@@ -128,5 +129,64 @@ def plot_mds(emb: RunEmbedding, title: str, path: str | os.PathLike[str]) -> Pat
         ax.set_ylabel("MDS 2")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return _save(fig, path)
+
+
+def pooled(
+    runs: Mapping[str, Sequence[CheckpointRow]], key: str, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(steps, mean, low, high)`` of ``key`` at each checkpoint position, pooled across runs
+    (the i-th checkpoint of every run; steps: the median update there), with the 95%
+    bootstrap interval over runs."""
+    n = min(len(r) for r in runs.values())
+    vals = np.array([[getattr(r[i], key) for i in range(n)] for r in runs.values()], dtype=float)
+    steps = np.median([[r[i].step for i in range(n)] for r in runs.values()], axis=0)
+    lows, highs = zip(*(bootstrap_mean(vals[:, i], seed=seed + i) for i in range(n)))
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(vals, axis=0)
+    return steps, mean, np.asarray(lows), np.asarray(highs)
+
+
+def plot_pooled_dynamics(
+    runs: Mapping[str, Sequence[CheckpointRow]],
+    performance_label: str,
+    title: str,
+    path: str | os.PathLike[str],
+) -> Path:
+    """Pooled across runs against training updates (mean and 95% bootstrap band over runs):
+    performance (left), D_s both directions (middle), D_o both directions (right); thin lines:
+    the single runs."""
+    fig = Figure(figsize=(13, 3.8))
+    axes = fig.subplots(1, 3)
+    panels = [
+        (axes[0], [("performance", "behaviour", "C0")]),
+        (axes[1], [("d_s", "meta -> Bayes", "C1"), ("d_s_reverse", "Bayes -> meta", "C2")]),
+        (axes[2], [("d_o", "meta -> Bayes", "C1"), ("d_o_reverse", "Bayes -> meta", "C2")]),
+    ]
+    for ax, series in panels:
+        for key, label, col in series:
+            for rows in runs.values():
+                ax.plot(
+                    [r.step for r in rows],
+                    [getattr(r, key) for r in rows],
+                    "-",
+                    color=col,
+                    lw=0.4,
+                    alpha=0.35,
+                )
+            x, m, lo, hi = pooled(runs, key)
+            ax.plot(x, m, "-o", color=col, ms=3, label=label)
+            if len(runs) > 1:
+                ax.fill_between(x, lo, hi, color=col, alpha=0.2)
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_xlabel("training updates")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel(performance_label)
+    axes[0].set_title("behaviour")
+    axes[1].set_title("D_s (step-conditional)")
+    axes[2].set_title("D_o")
     fig.suptitle(title, fontsize=9)
     return _save(fig, path)

@@ -1,15 +1,17 @@
-"""The paper's report: ``REPORT.md`` with tables and PNG figures for one or more meta-learners.
+"""The paper's report: ``REPORT.md`` with tables and PNG figures, from runs or meta-learners.
 
-For each agent (a zoo name or an agent/run folder) on its task, :func:`write_report` measures
+For each task, :func:`write_report` takes the task's meta-learners (the final agents of the run
+folders of that task, or the named agent when no run is of its task) and measures
 
-1. behaviour: Bayes gap from Q-values and ``kl_to_bayes_set`` (bandits) or excess log-loss and KL
-   (prediction);
-2. simulation both ways with the Bayes-optimal agent, each with the untrained-network control
-   (:func:`~bayes_meta_envs.analysis.simulation.simulate`);
-3. an embedding figure (PCA of both agents' states, phi-mapped states overlaid);
-4. when run folders with checkpoints of the same task are given: behaviour and D_s/D_o over
-   training (:func:`~bayes_meta_envs.analysis.dynamics.training_dynamics`) and the MDS of all
-   their checkpoints with the Bayes-optimal agent (:func:`~.dynamics.mds_of_runs`);
+1. per run: behaviour (Bayes gap from Q-values, or excess log-loss) and simulation both ways with
+   the Bayes-optimal agent, each beside the untrained twin;
+2. once: the clock and the memorizer (:mod:`.references`) in both directions;
+3. the two-sided verdict across runs (:mod:`.verdict`) and, when asked, the robustness table of
+   the first run (:func:`~.study.robustness`);
+4. an embedding figure (PCA of both agents' states, phi-mapped states overlaid);
+5. when the runs have checkpoints: behaviour and D_s/D_o over about ``checkpoints`` log-spaced
+   checkpoints of every run, pooled across runs with a bootstrap interval over runs, and the
+   MDS of all runs' checkpoints with the Bayes-optimal agent;
 
 and writes ``REPORT.md``, the PNGs and ``results.json`` into ``out``. Reads agents and
 checkpoints only; never trains.
@@ -25,23 +27,23 @@ from typing import Any
 
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._validate import check_int, check_seed
+from bayes_meta_envs.agents import load
 from bayes_meta_envs.analysis import figures
 from bayes_meta_envs.analysis.dynamics import (
-    behaviour,
     checkpoint_dirs,
     load_checkpoints,
     mds_of_runs,
     training_dynamics,
 )
 from bayes_meta_envs.analysis.maps import collect_states, fit_map
-from bayes_meta_envs.analysis.markdown import AgentAnalysis, report_markdown, results_json
-from bayes_meta_envs.analysis.simulation import simulate
+from bayes_meta_envs.analysis.markdown import report_markdown, results_json
+from bayes_meta_envs.analysis.study import TaskStudy, study_task
 from bayes_meta_envs.baselines import bayes_agent
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.task import MetaTask, task_of
 
-__all__ = ["AgentAnalysis", "analyse_agent", "embed", "runs_for", "write_report"]
+__all__ = ["embed", "runs_for", "write_report"]
 
 
 def agent_task(agent: Any) -> MetaTask:
@@ -54,41 +56,6 @@ def agent_task(agent: Any) -> MetaTask:
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")
-
-
-def analyse_agent(
-    name: str,
-    agent: Agent,
-    out: Path,
-    *,
-    runs: Sequence[Path] = (),
-    episodes: int,
-    dynamics_episodes: int,
-    checkpoint_every: int,
-    seed: int,
-) -> AgentAnalysis:
-    """Measure one meta-learner (see the module docstring) and draw its figures into ``out``."""
-    task = agent_task(agent)
-    bayes = bayes_agent(task)
-    slug = _slug(name)
-    beh = behaviour(agent, task, episodes=episodes, seed=seed)
-    fwd = simulate(agent, bayes, task, episodes=episodes, seed=seed)
-    rev = simulate(bayes, agent, task, episodes=episodes, seed=seed)
-    config = getattr(agent, "config", None)
-    signal = str(getattr(config, "reward_signal", "n/a")) if task.is_bandit else "log-loss (BPTT)"
-    result = AgentAnalysis(name, task, signal, beh, fwd, rev)
-    path = embed(
-        agent,
-        task,
-        out / f"{slug}-embedding.png",
-        name=name,
-        episodes=min(episodes, 400),
-        seed=seed,
-    )
-    result.figures.append(path.name)
-    if runs:
-        _dynamics(result, runs, out, dynamics_episodes, checkpoint_every, seed)
-    return result
 
 
 def embed(
@@ -127,41 +94,39 @@ def embed(
 
 
 def _dynamics(
-    result: AgentAnalysis, runs: Sequence[Path], out: Path, episodes: int, every: int, seed: int
+    study: TaskStudy, runs: Sequence[Path], out: Path, episodes: int, count: int, seed: int
 ) -> None:
-    task, slug = result.task, _slug(result.name)
-    ckpts = {p.name: load_checkpoints(p, every=every) for p in runs}
-    first = next(iter(ckpts))
-    result.dynamics[first] = training_dynamics(ckpts[first], task, episodes=episodes, seed=seed)
+    task, slug = study.task, _slug(study.label)
+    ckpts = {p.name: load_checkpoints(p, count=count) for p in runs}
+    for name, c in ckpts.items():
+        study.dynamics[name] = training_dynamics(c, task, episodes=episodes, seed=seed)
     perf = "Bayes gap (Q) / episode" if task.is_bandit else "excess log-loss / step"
     title = (
-        f"{task.name}: do behaviour and structure improve together over training? run {first}, "
-        f"{episodes} episodes per checkpoint, seed {seed}"
+        f"{task.name}: do behaviour and structure improve together over training? "
+        f"{len(ckpts)} runs pooled (mean, 95% bootstrap band over runs), {episodes} episodes per "
+        f"checkpoint, seed {seed}"
     )
-    path = figures.plot_dynamics(result.dynamics, perf, title, out / f"{slug}-dynamics.png")
-    result.figures.append(path.name)
+    path = figures.plot_pooled_dynamics(study.dynamics, perf, title, out / f"{slug}-dynamics.png")
+    study.figures.append(path.name)
     emb = mds_of_runs(ckpts, task, episodes=episodes, seed=seed)
     title = (
         f"{task.name}: do runs converge to the Bayes-optimal agent (star)? {len(ckpts)} runs, "
         f"{episodes} episodes, seed {seed}"
     )
     path = figures.plot_mds(emb, title, out / f"{slug}-mds.png")
-    result.figures.append(path.name)
-    # distance to Bayes of each run's first (untrained) and last checkpoint, in the output matrix
+    study.figures.append(path.name)
     d = emb.output_distance[-1]
-    starts, ends = [], []
+    starts, ends, end_perf = [], [], []
     for name in ckpts:
         idx = [i for i, (n, _) in enumerate(emb.labels) if n == name]
         starts.append(float(d[idx[0]]))
         ends.append(float(d[idx[-1]]))
-    result.mds = {
+        end_perf.append(float(emb.performance[idx[-1]]))
+    study.mds = {
         "runs": list(ckpts),
         "start_divergence": starts,
         "end_divergence": ends,
-        "end_performance": [
-            float(emb.performance[[i for i, (n, _) in enumerate(emb.labels) if n == r][-1]])
-            for r in ckpts
-        ],
+        "end_performance": end_perf,
         "labels": [list(x) for x in emb.labels],
         "output_distance": emb.output_distance.tolist(),
     }
@@ -169,15 +134,36 @@ def _dynamics(
 
 def runs_for(task: MetaTask, folders: Sequence[Path]) -> list[Path]:
     """The run folders (with checkpoints) among ``folders`` whose config is of ``task``."""
-    found = []
-    for p in folders:
-        cfg = p / "config.json"
-        if not cfg.is_file() or not (p / "checkpoints").is_dir() or not checkpoint_dirs(p):
-            continue
-        data = json.loads(cfg.read_text())
-        if task_of(data["env_id"], **data.get("env_kwargs", {})).config() == task.config():
+    return [p for p in folders if _run_task(p) == task]
+
+
+def _run_task(p: Path) -> MetaTask | None:
+    cfg = p / "config.json"
+    if not cfg.is_file() or not (p / "checkpoints").is_dir() or not checkpoint_dirs(p):
+        return None
+    data = json.loads(cfg.read_text())
+    return task_of(data["env_id"], **data.get("env_kwargs", {}))
+
+
+def _candidates(runs: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Run folders: each path, or the folders (recursively, two levels) under it."""
+    found: list[Path] = []
+    for r in runs:
+        p = Path(r)
+        if (p / "config.json").is_file():
             found.append(p)
-    return sorted(found)
+        elif p.is_dir():
+            for q in sorted(p.iterdir()):
+                if (q / "config.json").is_file():
+                    found.append(q)
+                elif q.is_dir():
+                    found += [x for x in sorted(q.iterdir()) if (x / "config.json").is_file()]
+    return found
+
+
+def _signal(agent: Any, task: MetaTask) -> str:
+    config = getattr(agent, "config", None)
+    return str(getattr(config, "reward_signal", "n/a")) if task.is_bandit else "log-loss (BPTT)"
 
 
 def write_report(
@@ -188,41 +174,65 @@ def write_report(
     episodes: int = 2000,
     dynamics_episodes: int = 500,
     checkpoint_every: int = 1,
+    checkpoints: int = 12,
+    robustness_episodes: Sequence[int] = (),
     seed: int = 0,
     command: str = "",
+    notes: str = "",
 ) -> Path:
-    """Analyse every agent and write ``REPORT.md``, the figures and ``results.json`` to ``out``.
+    """Analyse every task and write ``REPORT.md``, the figures and ``results.json`` to ``out``.
 
-    ``runs``: run folders (or folders holding run folders) with checkpoints; those of an
-    agent's task give its training dynamics and MDS."""
+    ``agents``: named meta-learners; ``runs``: run folders (or folders holding run folders, such
+    as a sweep's) with checkpoints. A task's meta-learners are its runs' final agents, else the
+    named agent of that task. ``checkpoints``: about this many log-spaced checkpoints per run for
+    the dynamics (``checkpoint_every`` is kept for compatibility and unused when runs are
+    pooled). ``robustness_episodes``: ``(base, larger)`` episodes of the robustness table (none:
+    no table). ``notes``: Markdown put under the report's title (what was run)."""
     episodes = check_int("episodes", episodes, 10)
     dynamics_episodes = check_int("dynamics_episodes", dynamics_episodes, 10)
-    every = check_int("checkpoint_every", checkpoint_every, 1)
+    check_int("checkpoint_every", checkpoint_every, 1)
+    count = check_int("checkpoints", checkpoints, 2)
+    rob = [check_int("robustness_episodes", n, 10) for n in robustness_episodes]
     seed = int(check_seed("seed", seed) or 0)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    candidates: list[Path] = []
-    for r in runs:
-        p = Path(r)
-        candidates += (
-            [p] if (p / "config.json").is_file() else sorted(q for q in p.iterdir() if q.is_dir())
-        )
-    results = []
+    run_tasks = [(p, _run_task(p)) for p in _candidates(runs)]
+    tasks: dict[MetaTask, tuple[str, dict[str, Agent], list[Path]]] = {}
     for name, agent in agents.items():
-        task = agent_task(agent)
-        results.append(
-            analyse_agent(
-                name,
-                agent,
-                folder,
-                runs=runs_for(task, candidates),
-                episodes=episodes,
-                dynamics_episodes=dynamics_episodes,
-                checkpoint_every=every,
-                seed=seed,
-            )
+        tasks.setdefault(agent_task(agent), (name, {name: agent}, []))
+    for p, task in run_tasks:
+        if task is None:
+            continue
+        label, named, paths = tasks.get(task, ("", {}, []))
+        if not paths:  # the runs replace a named agent of the same task
+            named = {}
+        paths.append(p)
+        named[p.name] = load(p)
+        tasks[task] = (label or f"{task.name} runs", named, paths)
+    studies = []
+    for task, (label, named, paths) in tasks.items():
+        first = next(iter(named.values()))
+        study = study_task(
+            task,
+            named,
+            label=label,
+            signal=_signal(first, task),
+            episodes=episodes,
+            seed=seed,
+            robustness_episodes=rob,
         )
-    atomic_write_text(folder / "results.json", json.dumps(results_json(results), indent=1) + "\n")
-    return atomic_write_text(
-        folder / "REPORT.md", report_markdown(results, episodes, dynamics_episodes, seed, command)
-    )
+        path = embed(
+            first,
+            task,
+            folder / f"{_slug(label)}-embedding.png",
+            name=next(iter(named)),
+            episodes=min(episodes, 400),
+            seed=seed,
+        )
+        study.figures.append(path.name)
+        if paths:
+            _dynamics(study, paths, folder, dynamics_episodes, count, seed)
+        studies.append(study)
+    atomic_write_text(folder / "results.json", json.dumps(results_json(studies), indent=1) + "\n")
+    text = report_markdown(studies, episodes, dynamics_episodes, seed, command, notes)
+    return atomic_write_text(folder / "REPORT.md", text)

@@ -30,21 +30,35 @@ def test_checkpoints_of_the_fixture_start_with_the_untrained_net() -> None:
 
 
 def test_report_end_to_end_on_the_committed_fixture(tmp_path: Path) -> None:
-    path = write_report(
-        {"tiny": load(RUN)}, tmp_path, runs=[RUN], episodes=40, dynamics_episodes=20, seed=0
-    )
+    path = write_report({}, tmp_path, runs=[RUN], episodes=40, dynamics_episodes=20, seed=0)
     text = path.read_text()
-    assert "## MetaPredictBernoulli-v0: `tiny`" in text
-    assert "untrained → Bayes (control)" in text and "Runs converge" in text
+    assert "## MetaPredictBernoulli-v0" in text and "## Headline" in text
+    assert "untrained twin → Bayes" in text and "Bayes → memorizer" in text
+    assert "clock → Bayes" in text and "Runs converge" in text
+    assert "The rule, fixed before measuring" in text
     figures = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert figures == ["tiny-dynamics.png", "tiny-embedding.png", "tiny-mds.png"]
+    slug = "MetaPredictBernoulli-v0-runs"
+    assert figures == [f"{slug}-dynamics.png", f"{slug}-embedding.png", f"{slug}-mds.png"]
     for name in figures:
         assert (tmp_path / name).read_bytes()[:8] == PNG
         assert f"]({name})" in text
     data = json.loads((tmp_path / "results.json").read_text())
     task = data["tasks"][0]
-    assert task["forward"]["control"]["source"].startswith("untrained")
+    assert task["runs"][0]["forward"]["control"]["source"].startswith("untrained")
+    assert task["references"]["clock"]["source"].startswith("ClockAgent")
+    assert set(task["verdict"]) >= {"forward_pass", "reverse_pass", "implements"}
     assert [row["step"] for row in task["dynamics"]["tiny-bernoulli"]] == [0.0, 10.0, 20.0]
+
+
+def test_the_robustness_table_and_its_fragility(tmp_path: Path) -> None:
+    path = write_report(
+        {"tiny": load(RUN)}, tmp_path, episodes=30, robustness_episodes=(20, 30), seed=1
+    )
+    text = path.read_text()
+    assert "map width 512" in text and "PCA to 3 components" in text
+    assert "Verdict fragile?" in text
+    rows = json.loads((tmp_path / "results.json").read_text())["tasks"][0]["robustness"]
+    assert len(rows) == 7 and rows[4]["setting"] == "30 episodes"
 
 
 def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
