@@ -11,13 +11,21 @@ from bayes_meta_envs.baselines.bayes_optimal import (
 )
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
 from bayes_meta_envs.baselines.classic import (
+    EpsilonGreedyAgent,
     GittinsAgent,
     GreedyAgent,
     RandomAgent,
     ThompsonAgent,
     UCB1Agent,
 )
+from bayes_meta_envs.baselines.finite_gittins import (
+    FiniteGittinsAgent,
+    FiniteGittinsTable,
+    finite_gittins_index,
+    finite_gittins_table,
+)
 from bayes_meta_envs.baselines.gittins import gittins_index, gittins_table
+from bayes_meta_envs.baselines.policy_value import exact_bayes_gap, exact_policy_value
 from bayes_meta_envs.baselines.predictors import PluginPredictorAgent, PriorPredictorAgent
 from bayes_meta_envs.baselines.registry import (
     BANDIT_BASELINES,
@@ -35,6 +43,9 @@ __all__ = [
     "BanditSolution",
     "BayesOptimalAgent",
     "BayesPredictorAgent",
+    "EpsilonGreedyAgent",
+    "FiniteGittinsAgent",
+    "FiniteGittinsTable",
     "GittinsAgent",
     "GreedyAgent",
     "PluginPredictorAgent",
@@ -45,6 +56,10 @@ __all__ = [
     "baselines_for",
     "bayes_agent",
     "bayes_optimal_value",
+    "exact_bayes_gap",
+    "exact_policy_value",
+    "finite_gittins_index",
+    "finite_gittins_table",
     "gittins_index",
     "gittins_table",
     "make_baseline",

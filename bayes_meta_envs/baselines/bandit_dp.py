@@ -154,17 +154,22 @@ def _group_unique(keys: np.ndarray, bound: int | None) -> tuple[np.ndarray, np.n
     return sk[new], order[new], inverse
 
 
-def _solve(prior: FloatArray, horizon: int, exploit_symmetry: bool) -> BanditSolution:
-    """Backward induction over canonical belief states (see the module docstring)."""
-    k = prior.shape[0]
-    codec = _Codec.build(prior, horizon, exploit_symmetry)
-    a = prior[codec.perm, 0]
-    ab = prior[codec.perm].sum(axis=1)
-    # pulls n and successes s of every pair rank n (n + 1) / 2 + s
+def _pair_counts(horizon: int) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+    """Pulls ``n`` and successes ``s`` of every pair rank ``n (n + 1) / 2 + s``, ``n <= H``."""
     n_of = np.concatenate([np.full(m + 1, m, dtype=np.int32) for m in range(horizon + 1)])
     s_of = np.concatenate([np.arange(m + 1, dtype=np.int32) for m in range(horizon + 1)])
+    return n_of, s_of
 
-    # forward: enumerate the layers and the successor indices
+
+def _enumerate(
+    prior: FloatArray, horizon: int, exploit_symmetry: bool
+) -> tuple[_Codec, list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """The canonical belief states layer by layer: ``(codec, ranks, keys, successors)``, where
+    ``ranks[t]`` is ``(N_t, K)`` (internal arm order), ``keys[t]`` their sort keys and
+    ``successors[t]`` ``(N_t, K, 2)`` the next layer's index after a success / failure."""
+    k = prior.shape[0]
+    codec = _Codec.build(prior, horizon, exploit_symmetry)
+    n_of, _ = _pair_counts(horizon)
     ranks: np.ndarray = np.zeros((1, k), dtype=np.int32)
     layer_ranks: list[np.ndarray] = [ranks]
     layer_keys: list[np.ndarray] = [codec.keys(ranks, 0)]
@@ -185,6 +190,16 @@ def _solve(prior: FloatArray, horizon: int, exploit_symmetry: bool) -> BanditSol
         ranks = flat[first]
         layer_ranks.append(ranks)
         layer_keys.append(keys)
+    return codec, layer_ranks, layer_keys, successors
+
+
+def _solve(prior: FloatArray, horizon: int, exploit_symmetry: bool) -> BanditSolution:
+    """Backward induction over canonical belief states (see the module docstring)."""
+    k = prior.shape[0]
+    codec, layer_ranks, layer_keys, successors = _enumerate(prior, horizon, exploit_symmetry)
+    a = prior[codec.perm, 0]
+    ab = prior[codec.perm].sum(axis=1)
+    n_of, s_of = _pair_counts(horizon)
 
     # backward: Q_t from V_{t+1}
     v_next = np.zeros(layer_ranks[horizon].shape[0])

@@ -15,11 +15,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from bayes_meta_envs._validate import check_number
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
 from bayes_meta_envs.baselines.gittins import check_gamma, gittins_index
 from bayes_meta_envs.protocol import tie_split
 
 __all__ = [
+    "EpsilonGreedyAgent",
     "GittinsAgent",
     "GreedyAgent",
     "RandomAgent",
@@ -124,6 +126,40 @@ class GreedyAgent(BanditBeliefAgent):
     def output(self, state: np.ndarray) -> np.ndarray:
         alphas, betas, _ = self.counts(np.asarray(state, dtype=np.float64))
         return tie_split(alphas / (alphas + betas))
+
+
+class EpsilonGreedyAgent(BanditBeliefAgent):
+    """Epsilon-greedy: the greedy arm (posterior mean, ties split) with probability
+    ``1 - epsilon``, a uniformly random arm otherwise (Sutton & Barto 2018, section 2.2).
+
+    Args:
+        epsilon: exploration probability in [0, 1] (default 0.1).
+        n_arms, horizon, prior, include_time, seed: as :class:`BanditBeliefAgent`.
+    """
+
+    def __init__(
+        self,
+        epsilon: float = 0.1,
+        n_arms: int = 2,
+        horizon: int = 20,
+        prior: ArrayLike = (1.0, 1.0),
+        *,
+        include_time: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(n_arms, horizon, prior, include_time=include_time, seed=seed)
+        self.epsilon = check_number("epsilon", epsilon, 0.0, 1.0, expected="a float in [0, 1]")
+
+    def output(self, state: np.ndarray) -> np.ndarray:
+        alphas, betas, _ = self.counts(np.asarray(state, dtype=np.float64))
+        greedy = tie_split(alphas / (alphas + betas))
+        return (1.0 - self.epsilon) * greedy + self.epsilon / self.n_arms
+
+    def __repr__(self) -> str:
+        return (
+            f"EpsilonGreedyAgent(epsilon={self.epsilon}, n_arms={self.n_arms}, "
+            f"horizon={self.horizon})"
+        )
 
 
 class RandomAgent(BanditBeliefAgent):

@@ -1,8 +1,9 @@
 """One registry of the baseline agents by name, used by the CLI's ``--agent``, the scoreboard and
 the demo.
 
-A SPEC is ``bayes``, ``gittins`` or ``gittins:GAMMA``, ``thompson``, ``ucb1``, ``greedy``,
-``random`` (bandits) or ``bayes``, ``plugin``, ``prior`` (prediction tasks)::
+A SPEC is ``bayes``, ``gittins`` or ``gittins:GAMMA``, ``fgittins`` (the finite-horizon Gittins
+index, the reference past the exact DP), ``thompson``, ``ucb1``, ``greedy``, ``egreedy`` or
+``egreedy:EPSILON``, ``random`` (bandits) or ``bayes``, ``plugin``, ``prior`` (prediction tasks)::
 
     >>> from bayes_meta_envs import task_of
     >>> make_baseline("gittins:0.9", task_of("MetaBandit-v0"))
@@ -15,12 +16,14 @@ from collections.abc import Callable
 
 from bayes_meta_envs.baselines.bayes_optimal import bayes_agent
 from bayes_meta_envs.baselines.classic import (
+    EpsilonGreedyAgent,
     GittinsAgent,
     GreedyAgent,
     RandomAgent,
     ThompsonAgent,
     UCB1Agent,
 )
+from bayes_meta_envs.baselines.finite_gittins import FiniteGittinsAgent
 from bayes_meta_envs.baselines.predictors import PluginPredictorAgent, PriorPredictorAgent
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.protocol import BaseAgent
@@ -46,6 +49,8 @@ BASELINE_LABELS: dict[str, str] = {
     "thompson": "Thompson sampling",
     "ucb1": "UCB1",
     "greedy": "Greedy (posterior mean)",
+    "fgittins": "Finite-horizon Gittins",
+    "egreedy:0.1": "Epsilon-greedy (epsilon=0.1)",
     "random": "Random",
     "plugin": "Plug-in (maximum likelihood)",
     "prior": "Prior predictive",
@@ -56,6 +61,7 @@ _BANDIT: dict[str, Callable[..., BaseAgent]] = {
     "ucb1": UCB1Agent.for_env,
     "greedy": GreedyAgent.for_env,
     "random": RandomAgent.for_env,
+    "fgittins": FiniteGittinsAgent.for_env,
 }
 _PREDICTION: dict[str, Callable[..., BaseAgent]] = {
     "plugin": PluginPredictorAgent.for_env,
@@ -71,7 +77,7 @@ def baselines_for(kind: TaskKind) -> tuple[str, ...]:
 def is_baseline(spec: str) -> bool:
     """Whether ``spec`` names a baseline (of either kind)."""
     name, _, arg = spec.lower().partition(":")
-    return name == "gittins" or (
+    return name in ("gittins", "egreedy") or (
         not arg and (name == "bayes" or name in _BANDIT or name in _PREDICTION)
     )
 
@@ -86,7 +92,7 @@ def make_baseline(
         return bayes_agent(task, seed=seed)
     if not is_baseline(spec):
         raise invalid(argument, spec, f"a baseline ({kind_names})")
-    if not task.is_bandit and (name == "gittins" or name in _BANDIT):
+    if not task.is_bandit and (name in ("gittins", "egreedy") or name in _BANDIT):
         raise invalid(argument, spec, f"a baseline for prediction tasks: {kind_names}")
     if task.is_bandit and name in _PREDICTION:
         raise invalid(argument, spec, f"a baseline for bandits: {kind_names}")
@@ -96,4 +102,10 @@ def make_baseline(
         except ValueError:
             raise invalid(argument, spec, "gittins:GAMMA with GAMMA in (0, 1)") from None
         return GittinsAgent.for_env(task, gamma=gamma, seed=seed)
+    if name == "egreedy":
+        try:
+            epsilon = float(arg) if arg else 0.1
+        except ValueError:
+            raise invalid(argument, spec, "egreedy:EPSILON with EPSILON in [0, 1]") from None
+        return EpsilonGreedyAgent.for_env(task, epsilon=epsilon, seed=seed)
     return {**_BANDIT, **_PREDICTION}[name](task, seed=seed)
