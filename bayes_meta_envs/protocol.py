@@ -118,4 +118,5 @@ class BaseAgent(ABC):
         return (actions[0] if single else actions), s
 
     def __repr__(self) -> str:
-        return f"{self.name}()"
+        name = self.name
+        return name if name.endswith(")") else f"{name}()"  # LSTMAgent(env, hidden=32) has one

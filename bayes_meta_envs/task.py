@@ -25,6 +25,7 @@ import gymnasium as gym
 
 from bayes_meta_envs._io import jsonable
 from bayes_meta_envs.envs import (
+    ENV_SPECS,
     MetaBanditEnv,
     MetaBanditVectorEnv,
     MetaPredictEnv,
@@ -149,10 +150,11 @@ def unwrap_meta_env(env: Any, **kwargs: Any) -> Any:
     if isinstance(env, str):
         try:
             env = gym.make(env, **kwargs)
-        except gym.error.Error as exc:
+        except gym.error.Error:
+            ids = ", ".join(spec.id for spec in ENV_SPECS)
             raise UnknownEnvironmentError(
-                f"env {env!r} is not a registered environment: {exc}"
-            ) from exc
+                f"env {env!r} is not an environment of bayes_meta_envs; its ids are {ids}"
+            ) from None
         except TypeError as exc:  # the env's constructor does not take a keyword
             if "unexpected keyword argument" not in str(exc):
                 raise

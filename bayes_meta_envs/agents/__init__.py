@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 from bayes_meta_envs._lazy import attach
 from bayes_meta_envs.agents.adapters import (
     CallableAgent,
+    PredictAgent,
     SB3Agent,
     as_agent,
     from_callable,
+    from_predict,
     from_sb3,
 )
 from bayes_meta_envs.agents.resolve import resolve_agent
@@ -41,10 +43,12 @@ __all__ = [
     "LSTMAgent",
     "LSTMConfig",
     "LSTMTrainer",
+    "PredictAgent",
     "SB3Agent",
     "TrainResult",
     "as_agent",
     "from_callable",
+    "from_predict",
     "from_sb3",
     "load",
     "lstm",

@@ -6,6 +6,10 @@
 * :func:`from_callable` wraps a plain function ``fn(obs_batch) -> actions``. It gives actions, not
   probabilities, so metrics that need probabilities (the KL to the Bayes-optimal policy on bandits)
   are reported as unavailable rather than guessed.
+* :func:`from_predict` wraps any object with stable-baselines3's recurrent ``predict(observation,
+  state, episode_start, deterministic) -> (actions, state)``: hand-written and ported agents. Its
+  state is threaded from step to step and ``episode_start`` is true at each episode's first step.
+  It gives actions, as a callable does.
 
 Both follow the protocol's loop (``s = update(s, obs)``, then ``output(s)``); the scorer adapts
 models and callables automatically, so most users never call these directly.
@@ -14,6 +18,8 @@ State conventions (what the traces record as the agent's state):
 
 * feed-forward SB3 policies and callables: the state is the last observation, ``(B, obs_dim)``
   (these agents have no memory beyond what the observation carries);
+* ``predict`` agents (:func:`from_predict`): ``(B, 2)``, the number of steps taken in the episode
+  and a handle to the agent's own state, which stays inside the adapter (it may be anything);
 * ``RecurrentPPO``: the actor's LSTM states, flattened to ``(B, 2 * n_layers * hidden)`` as
   ``[h (layer 0..L-1) | c (layer 0..L-1)]``, zeros at the start of an episode (sb3-contrib's own
   reset); the critic's LSTM is not needed to act and is not part of the state.
@@ -30,7 +36,16 @@ from gymnasium import spaces
 from bayes_meta_envs.errors import invalid, require, wrong_type
 from bayes_meta_envs.protocol import AgentKind, BaseAgent
 
-__all__ = ["CallableAgent", "SB3Agent", "as_agent", "from_callable", "from_sb3", "is_sb3_model"]
+__all__ = [
+    "CallableAgent",
+    "PredictAgent",
+    "SB3Agent",
+    "as_agent",
+    "from_callable",
+    "from_predict",
+    "from_sb3",
+    "is_sb3_model",
+]
 
 
 def _as_obs(obs: np.ndarray) -> np.ndarray:
@@ -246,20 +261,139 @@ def from_sb3(model: Any, *, name: str | None = None) -> SB3Agent:
     return SB3Agent(model, name=name)
 
 
+class PredictAgent(BaseAgent):
+    """An object with stable-baselines3's recurrent ``predict`` behind the Agent protocol.
+
+    ``update(state, obs)`` calls ``obj.predict(obs, inner_state, episode_start, deterministic)``
+    with the state ``predict`` returned at the previous step (``None`` at the first) and
+    ``episode_start`` true for rows at their episode's first step; ``output`` gives the actions it
+    returned: ints ``(B,)`` for bandits, predictive parameters ``(B, P)`` for prediction tasks.
+    The protocol's state is ``(B, 2)``: ``[steps taken in the episode, handle]``, the handle naming
+    the agent's own state, kept here (the last few only: the scorer reads each state once).
+    For bandits ``provides_probabilities`` is False. Use :func:`from_predict` to build one.
+    """
+
+    #: how many of the agent's own states are kept (a rollout reads only the latest)
+    KEEP = 4
+
+    def __init__(
+        self,
+        obj: Any,
+        *,
+        kind: AgentKind | None = None,
+        name: str | None = None,
+        deterministic: bool = False,
+    ) -> None:
+        super().__init__(seed=None)
+        if not callable(getattr(obj, "predict", None)) or isinstance(obj, type):
+            raise wrong_type(
+                "agent", obj, "an object with predict(obs, state, episode_start, deterministic)"
+            )
+        if kind not in (None, "bandit", "prediction"):
+            raise invalid("kind", kind, "None, 'bandit' or 'prediction'")
+        self.obj = obj
+        self.kind = kind if kind is not None else "bandit"
+        self.kind_fixed = kind is not None
+        self.deterministic = bool(deterministic)
+        self._name = name if name is not None else type(obj).__name__
+        self._states: dict[int, tuple[Any, np.ndarray]] = {}
+        self._next = 0
+
+    def with_kind(self, kind: AgentKind, deterministic: bool = False) -> PredictAgent:
+        """The same object adapted for ``kind`` (and acting deterministically or not)."""
+        return PredictAgent(self.obj, kind=kind, name=self._name, deterministic=deterministic)
+
+    @property
+    def provides_probabilities(self) -> bool:
+        """False for bandits (``output`` gives actions); True for prediction (the output is the
+        full predictive)."""
+        return self.kind == "prediction"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def initial_state(self, batch_size: int) -> np.ndarray:
+        return np.zeros((int(batch_size), 2))
+
+    def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        arr = _as_obs(obs).astype(np.float32, copy=False)
+        st = np.asarray(state, dtype=np.float64)
+        starts = st[:, 0] == 0
+        handle = int(st[0, 1]) if st.shape[0] and not starts.all() else -1
+        inner = None if handle < 0 else self._states[handle][0]
+        result = self.obj.predict(arr, inner, starts, self.deterministic)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise invalid(
+                f"{self._name}.predict(...)", type(result).__name__, "a pair (actions, state)"
+            )
+        actions, inner = result
+        self._next += 1
+        self._states[self._next] = (inner, np.asarray(actions))
+        self._states.pop(self._next - self.KEEP, None)
+        out = np.empty((arr.shape[0], 2))
+        out[:, 0] = st[:, 0] + 1
+        out[:, 1] = self._next
+        return out
+
+    def output(self, state: np.ndarray) -> np.ndarray:
+        handle = int(np.asarray(state)[0, 1])
+        if handle not in self._states:
+            raise invalid("state", "an old or initial state", "the state update() returned last")
+        return self._states[handle][1]
+
+    def act(self, out: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        return out.astype(np.float32) if self.kind == "prediction" else out
+
+    def __repr__(self) -> str:
+        return f"from_predict({self._name})"
+
+
+def from_predict(
+    obj: Any, *, kind: AgentKind | None = None, name: str | None = None
+) -> PredictAgent:
+    """Wrap an object with stable-baselines3's recurrent ``predict`` as an agent.
+
+    Args:
+        obj: has ``predict(observation, state, episode_start, deterministic) -> (actions,
+            state)``, as SB3 models, sb3-contrib's ``RecurrentPPO`` and most hand-written or ported
+            agents do. ``observation`` is a float32 batch ``(B, obs_dim)``; ``state`` is what the
+            previous call returned (``None`` at an episode's first step) and may be anything;
+            ``episode_start`` is a bool array ``(B,)``, true at each episode's first step.
+        kind: ``"bandit"`` or ``"prediction"``; ``None`` (default) adopts the kind of the env it
+            is scored on.
+        name: the name shown in reports (default: the object's class name).
+
+    Example::
+
+        class StayOnWin:
+            def predict(self, obs, state=None, episode_start=None, deterministic=False):
+                prev = obs[:, :2].argmax(axis=1)
+                return np.where(obs[:, 2] > 0.5, prev, 1 - prev), state
+
+        report = bayes_meta_envs.score(StayOnWin(), "MetaBandit-v0", episodes=1000, seed=0)
+    """
+    return PredictAgent(obj, kind=kind, name=name)
+
+
 def as_agent(agent: Any) -> Any:
     """Return ``agent`` if it implements the Agent protocol; adapt an SB3 model with
-    :func:`from_sb3` and a plain callable with :func:`from_callable`; raise otherwise."""
+    :func:`from_sb3`, an object with SB3's ``predict`` with :func:`from_predict` and a plain
+    callable with :func:`from_callable`; raise otherwise."""
     if all(callable(getattr(agent, m, None)) for m in ("initial_state", "update", "output")):
         if isinstance(agent, type):
             raise wrong_type("agent", agent, "an agent instance, not a class")
         return agent
     if is_sb3_model(agent):
         return from_sb3(agent)
+    if callable(getattr(agent, "predict", None)) and not isinstance(agent, type):
+        return from_predict(agent)
     if callable(agent) and not isinstance(agent, type):
         return from_callable(agent)
     raise wrong_type(
         "agent",
         agent,
-        "an Agent (initial_state/update/output), a stable-baselines3 model or a callable "
-        "fn(obs_batch) -> actions",
+        "an Agent (initial_state/update/output), a stable-baselines3 model, an object with "
+        "predict(obs, state, episode_start, deterministic), a callable fn(obs_batch) -> actions, "
+        "or an agent SPEC string such as 'zoo:lstm-metabandit' or 'thompson'",
     )

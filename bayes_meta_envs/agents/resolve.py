@@ -35,47 +35,48 @@ __all__ = ["resolve_agent"]
 _ARG = "--agent"
 
 
-def resolve_agent(spec: str, task: MetaTask, *, seed: int = 0) -> Any:
+def resolve_agent(spec: str, task: MetaTask, *, seed: int = 0, argument: str = _ARG) -> Any:
     """The agent named by ``spec`` (see the module docstring) for ``task``.
 
     Returns an object :func:`~bayes_meta_envs.scoring.score` accepts (an Agent, an SB3 model or a
-    callable). Errors name ``--agent`` and the SPEC.
+    callable); :func:`~bayes_meta_envs.scoring.score` calls it for a string agent. Errors name
+    ``argument`` (``--agent`` on the command line) and the SPEC.
     """
     if not isinstance(spec, str) or not spec:
-        raise invalid(_ARG, spec, "a non-empty SPEC")
+        raise invalid(argument, spec, "a non-empty SPEC")
     if is_baseline(spec):
-        return make_baseline(spec, task, seed=seed, argument=_ARG)
+        return make_baseline(spec, task, seed=seed, argument=argument)
     if os.path.isdir(spec):
         return load(spec)
     if spec.startswith(ZOO_PREFIX):
         if spec[len(ZOO_PREFIX) :] not in zoo_names():
-            raise invalid(_ARG, spec, f"zoo:NAME with NAME one of {zoo_names()}")
+            raise invalid(argument, spec, f"zoo:NAME with NAME one of {zoo_names()}")
         return load(spec)
     if ":" in spec:
-        obj = _import_attribute(spec)
+        obj = _import_attribute(spec, argument)
         if isinstance(obj, type):
             for_env = getattr(obj, "for_env", None)
             return for_env(task) if callable(for_env) else obj()
         return obj
     raise invalid(
-        _ARG,
+        argument,
         spec,
         f"a baseline ({', '.join(baselines_for(task.kind))}), a saved agent folder, "
         "zoo:NAME, or module:attribute",
     )
 
 
-def _import_attribute(spec: str) -> Any:
+def _import_attribute(spec: str, argument: str) -> Any:
     module_name, _, attr = spec.rpartition(":")
     if not module_name or not attr:
-        raise invalid(_ARG, spec, "module:attribute")
+        raise invalid(argument, spec, "module:attribute")
     if module_name.endswith(".py"):
         path = Path(module_name)
         if not path.is_file():
-            raise invalid(_ARG, spec, f"module:attribute with an existing file {path}")
+            raise invalid(argument, spec, f"module:attribute with an existing file {path}")
         mod_spec = importlib.util.spec_from_file_location(path.stem, path)
         if mod_spec is None or mod_spec.loader is None:
-            raise invalid(_ARG, spec, "an importable Python file")
+            raise invalid(argument, spec, "an importable Python file")
         module = importlib.util.module_from_spec(mod_spec)
         mod_spec.loader.exec_module(module)
     else:
@@ -85,11 +86,11 @@ def _import_attribute(spec: str) -> Any:
             module = importlib.import_module(module_name)
         except ImportError as exc:
             raise invalid(
-                _ARG, spec, f"module:attribute with an importable module ({exc})"
+                argument, spec, f"module:attribute with an importable module ({exc})"
             ) from exc
     try:
         return functools.reduce(getattr, attr.split("."), module)
     except AttributeError:
         raise invalid(
-            _ARG, spec, f"module:attribute where {module_name} has an attribute {attr!r}"
+            argument, spec, f"module:attribute where {module_name} has an attribute {attr!r}"
         ) from None

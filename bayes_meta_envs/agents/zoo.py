@@ -78,7 +78,8 @@ def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
     the LSTM agent's ``predict`` samples actions with.
 
     Raises:
-        CheckpointError: the folder, its config or its weights are missing or corrupt.
+        CheckpointError: the folder, its config or its weights are missing or corrupt (a path that
+            does not exist gets a message listing :func:`zoo_names`).
         InvalidArgumentError: a ``"zoo:NAME"`` that names no zoo agent.
         MissingDependencyError: torch (or sb3-contrib) is not installed.
     """
@@ -86,6 +87,11 @@ def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
         path.startswith(ZOO_PREFIX) or (not os.path.exists(path) and path in zoo_names())
     ):
         path = zoo_path(path)
+    if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
+        raise CheckpointError(
+            f"path {os.fspath(path)!r} is neither an agent folder nor the name of a zoo agent "
+            f"(zoo_names(): {zoo_names()})"
+        )
     run = Path(path)
     if not (run / CONFIG_FILE).is_file() and (run / _TRAINER_STATE).is_file():
         run = run.parent.parent  # a checkpoint folder checkpoints/ckpt_NNNNNN of a run

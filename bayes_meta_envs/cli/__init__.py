@@ -51,8 +51,29 @@ SUBCOMMANDS: dict[str, tuple[ModuleType, str]] = {
 }
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """argparse's help with each option's default, as ``ArgumentDefaultsHelpFormatter`` does,
+    except where there is nothing to show (a flag, ``None``) or the help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "default" in text
+            or default is None
+            or default is False
+            or default is argparse.SUPPRESS
+            or not action.option_strings
+        ):
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, list) else default
+        if shown == "":
+            return text
+        return f"{text} (default: {shown})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``bayes-meta`` argument parser."""
+    """The ``bayes-meta`` argument parser; every subcommand's help shows its options' defaults."""
     parser = argparse.ArgumentParser(
         prog="bayes-meta",
         description="Meta-RL environments with exact Bayes-optimal agents (Mikulik et al. 2020).",
@@ -61,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(
+            name, help=help_text, description=help_text, formatter_class=_DefaultsFormatter
+        )
         module.configure(p)
     return parser
 

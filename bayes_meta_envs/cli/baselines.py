@@ -20,13 +20,26 @@ __all__ = ["configure", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--episodes", type=int, default=100_000, metavar="N")
-    parser.add_argument("--seed", type=int, default=0, metavar="S")
-    parser.add_argument("--out", default="baselines", metavar="DIR", help="output folder")
     parser.add_argument(
-        "--envs", nargs="+", default=None, metavar="ID", help="only these registered envs"
+        "--episodes", type=int, default=100_000, metavar="N", help="episodes per agent and env"
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of every run")
+    parser.add_argument(
+        "--out",
+        default="baselines",
+        metavar="DIR",
+        help="output folder for scoreboard.json and README.md",
+    )
+    parser.add_argument(
+        "--envs",
+        nargs="+",
+        default=None,
+        metavar="ID",
+        help="only these registered envs (default: all of them)",
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (drawn only on a terminal)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

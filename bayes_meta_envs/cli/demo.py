@@ -50,20 +50,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=positive_float,
         default=5.0,
         metavar="M",
-        help="training budget in minutes (default 5)",
+        help="training budget in minutes",
     )
     parser.add_argument(
         "--out",
         default="bayes-meta-runs/demo",
         metavar="DIR",
-        help="run folder (default ./bayes-meta-runs/demo)",
+        help="run folder",
     )
     parser.add_argument(
         "--episodes",
         type=int,
         default=100_000,
         metavar="N",
-        help="scoring episodes (default 100000)",
+        help="scoring episodes",
     )
     parser.add_argument(
         "--seed", type=int, default=0, metavar="S", help="training and scoring seed"
@@ -73,8 +73,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEMO_THREADS,
         metavar="N",
-        help=f"torch threads (default {DEMO_THREADS}: both cores of a 2-core machine, measured "
-        "1.6x faster than one for the recipe's 1,024 tasks per update)",
+        help="torch threads (two where the machine has them: measured 1.6x faster than one for "
+        "the recipe's 1,024 tasks per update)",
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -18,7 +18,12 @@ __all__ = ["configure", "run"]
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gamma", type=float, default=0.9, help="discount factor in (0, 1)")
     parser.add_argument("--max-n", type=int, default=20, help="largest pseudo-count shown")
-    parser.add_argument("--out", default=None, help="write CSV to this file instead of printing")
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE",
+        help="write CSV to this file (default: print an aligned table)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

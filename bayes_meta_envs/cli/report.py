@@ -27,11 +27,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("agents", nargs="*", metavar="AGENT", help="zoo name or agent folder")
     parser.add_argument("--out", required=True, metavar="DIR", help="where REPORT.md goes")
     parser.add_argument(
-        "--runs", nargs="*", default=[], metavar="DIR", help="run folders with checkpoints"
+        "--runs",
+        nargs="*",
+        default=[],
+        metavar="DIR",
+        help="run folders with checkpoints, or folders holding them (default: none, no dynamics)",
     )
-    parser.add_argument("--episodes", type=int, default=2000, metavar="N")
-    parser.add_argument("--dynamics-episodes", type=int, default=500, metavar="N")
-    parser.add_argument("--checkpoint-every", type=int, default=1, metavar="K")
+    parser.add_argument(
+        "--episodes",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="input histories for the simulation maps, embeddings and behaviour",
+    )
+    parser.add_argument(
+        "--dynamics-episodes",
+        type=int,
+        default=500,
+        metavar="N",
+        help="histories per checkpoint for the training dynamics and the MDS",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=1,
+        metavar="K",
+        help="read every K-th saved checkpoint of each run",
+    )
     parser.add_argument(
         "--checkpoints", type=int, default=12, metavar="N", help="log-spaced checkpoints per run"
     )
@@ -44,7 +66,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="the robustness table's episodes (default: no table)",
     )
     parser.add_argument("--notes", default=None, metavar="FILE", help="Markdown: what was run")
-    parser.add_argument("--seed", type=int, default=0, metavar="S")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the analysis")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -44,16 +44,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(prediction); zoo:NAME (a shipped agent, see agents.zoo_names()); a saved agent folder; "
         "or module:attribute",
     )
-    parser.add_argument("--env", default="MetaBandit-v0", metavar="ID", help="registered env id")
+    parser.add_argument(
+        "--env", default="MetaBandit-v0", metavar="ID", help="registered env id (bayes-meta envs)"
+    )
     parser.add_argument(
         "--env-kwargs",
         default="{}",
         metavar="JSON",
         help="env kwargs as JSON, e.g. '{\"n_arms\": 3}'",
     )
-    parser.add_argument("--episodes", type=int, default=10_000, metavar="N")
-    parser.add_argument("--seed", type=int, default=0, metavar="S")
-    parser.add_argument("--batch-size", type=int, default=None, metavar="B")
+    parser.add_argument(
+        "--episodes", type=int, default=10_000, metavar="N", help="episodes to score"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the tasks, noise and agent"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="B",
+        help="episodes run side by side (default: min(N, 10000)); changes speed, not results",
+    )
     parser.add_argument("--json", default=None, metavar="OUT", help="write the report as JSON")
     parser.add_argument("--traces", default=None, metavar="OUT", help="write traces (.npz)")
     parser.add_argument(
@@ -61,7 +73,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_TRACE_EPISODES,
         metavar="N",
-        help=f"record the traces of the first N episodes (default {DEFAULT_TRACE_EPISODES})",
+        help="record the traces of the first N episodes",
     )
     parser.add_argument(
         "--deterministic",
@@ -69,7 +81,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="bandits: act on the arg-max of the agent's probabilities instead of sampling "
         "(as stable-baselines3's evaluate_policy does)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (by default one is drawn on a terminal, for 20,000+ episodes)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """Scoring: run any agent beside the exact Bayes-optimal agent and compare them.
 
-* :func:`score` -> :class:`ScoreReport` (:mod:`~bayes_meta_envs.scoring.score`, the metrics;
+* :func:`score` -> :class:`ScoreReport` (``scoring/_score.py``, the metrics;
   :mod:`~bayes_meta_envs.scoring.report`, the report and its JSON);
 * :class:`~bayes_meta_envs.scoring.guard.Guard`: the checked agent, whose every call is validated
   (a misbehaving agent raises a ``ScoringError`` naming the episode and step);
@@ -15,9 +15,12 @@ The runs themselves are :func:`bayes_meta_envs.rollout.paired_rollout`'s; :class
 
 from __future__ import annotations
 
+import sys
+
 from bayes_meta_envs.rollout import Curve, Estimate
+from bayes_meta_envs.scoring import _score
+from bayes_meta_envs.scoring._score import score
 from bayes_meta_envs.scoring.report import ScoreReport
-from bayes_meta_envs.scoring.score import score
 from bayes_meta_envs.scoring.scoreboard import (
     SCOREBOARD_KIND,
     SCOREBOARD_SCHEMA_VERSION,
@@ -40,3 +43,7 @@ __all__ = [
     "score",
     "scoreboard_markdown",
 ]
+
+# 0.2's module path ``bayes_meta_envs.scoring.score`` keeps importing (``from ... import score``);
+# the attribute ``bayes_meta_envs.scoring.score`` is the function
+sys.modules.setdefault(f"{__name__}.score", _score)

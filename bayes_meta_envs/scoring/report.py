@@ -1,10 +1,10 @@
-"""The result of :func:`~bayes_meta_envs.scoring.score.score`: :class:`ScoreReport`.
+"""The result of :func:`~bayes_meta_envs.scoring.score`: :class:`ScoreReport`.
 
 A report holds, for one agent on one task, every metric as an
 :class:`~bayes_meta_envs.rollout.Estimate` (a mean over episodes with the half-width of its 95%
 confidence interval), the per-step :class:`~bayes_meta_envs.rollout.Curve` s, the exact reference
 values and what produced it (task configuration, episodes, seed, package version). The metrics are
-defined in :mod:`bayes_meta_envs.scoring.score`.
+defined in ``scoring/_score.py``.
 
 ``to_json`` / ``from_json`` write and read it back to an equal report; non-finite numbers (an
 infinite KL) are written as the strings ``'inf'``, ``'-inf'``, ``'nan'``, since JSON has no such
@@ -154,8 +154,8 @@ def _curve_from_json(d: Any) -> Curve | None:
 
 @dataclass(frozen=True)
 class ScoreReport:
-    """The result of :func:`~bayes_meta_envs.scoring.score.score`; see
-    :mod:`bayes_meta_envs.scoring.score` for the metrics.
+    """The result of :func:`~bayes_meta_envs.scoring.score`; see
+    ``scoring/_score.py`` for the metrics.
 
     Attributes:
         agent: the agent's name. env_id, env_kwargs: the environment and the kwargs given.

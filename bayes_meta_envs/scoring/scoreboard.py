@@ -18,7 +18,7 @@ from bayes_meta_envs._version import __version__
 from bayes_meta_envs.baselines.registry import baselines_for, make_baseline
 from bayes_meta_envs.envs import ENV_SPECS
 from bayes_meta_envs.errors import invalid
-from bayes_meta_envs.scoring.score import score
+from bayes_meta_envs.scoring._score import score
 from bayes_meta_envs.task import task_of
 
 __all__ = [
@@ -46,7 +46,7 @@ def make_scoreboard(
     Args:
         episodes: episodes per agent and env; seed: the seed of every run (int >= 0).
         env_ids: only these registered envs (default: all, in registration order).
-        progress: show a progress bar per run (see :func:`~bayes_meta_envs.scoring.score.score`).
+        progress: show a progress bar per run (see :func:`~bayes_meta_envs.scoring.score`).
     """
     episodes = check_int("episodes", episodes, 1)
     seed = check_int("seed", seed, 0)
@@ -131,7 +131,7 @@ def scoreboard_markdown(board: dict[str, Any], seconds: float | None = None) -> 
         "on a tied Bayes-optimal action, as a deterministic agent does at the first pull); "
         "agreement: π(A*), the probability of taking a Bayes-optimal action. Prediction: per-step log-loss, excess "
         "over the exact posterior predictive, normalised score (prior predictive 0, Bayes 1) and "
-        "KL between the predictives. Definitions: `bayes_meta_envs/scoring/score.py`. "
+        "KL between the predictives. Definitions: `bayes_meta_envs/scoring/_score.py`. "
         "The machine-readable version is [scoreboard.json](scoreboard.json).",
         "",
     ]

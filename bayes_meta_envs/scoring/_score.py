@@ -1,12 +1,17 @@
 """Score any agent against the exact Bayes-optimal agent: :func:`score`.
 
+The module is private (``_score``) so that ``bayes_meta_envs.scoring.score`` is the function, which
+the API reference then shows; ``from bayes_meta_envs.scoring.score import score`` (0.2's deep
+import) keeps working through an alias in :mod:`bayes_meta_envs.scoring`.
+
 The comparison follows Mikulik et al., "Meta-trained agents implement Bayes-optimal agents"
 (NeurIPS 2020), section 4: behaviour is compared by return and regret, and by the divergence
 between the agent's and the Bayes-optimal agent's outputs *along the agent's own trajectory*.
 
 How a run works
 ---------------
-:func:`score` adapts the agent (:func:`~bayes_meta_envs.agents.adapters.as_agent`), wraps it in a
+:func:`score` resolves a SPEC string (:func:`~bayes_meta_envs.agents.resolve.resolve_agent`),
+adapts the agent (:func:`~bayes_meta_envs.agents.adapters.as_agent`), wraps it in a
 :class:`~bayes_meta_envs.scoring.guard.Guard` that checks everything it returns, and runs it with
 :func:`~bayes_meta_envs.rollout.paired_rollout` beside the Bayes-optimal agent, on the same tasks
 and the same noise (common random numbers), with shared action uniforms; see
@@ -87,7 +92,8 @@ import numpy as np
 from bayes_meta_envs._io import jsonable
 from bayes_meta_envs._validate import check_bool, check_int, check_mapping, check_optional_bool
 from bayes_meta_envs._version import __version__
-from bayes_meta_envs.agents.adapters import CallableAgent, as_agent
+from bayes_meta_envs.agents.adapters import CallableAgent, PredictAgent, as_agent
+from bayes_meta_envs.agents.resolve import resolve_agent
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
 from bayes_meta_envs.rollout import (
     Z95,
@@ -121,14 +127,43 @@ def score(
     agent_name: str | None = None,
     deterministic: bool = False,
 ) -> ScoreReport:
-    """Score ``agent`` against the Bayes-optimal agent on ``env``; see the module docstring.
+    """Score ``agent`` against the Bayes-optimal agent on ``env``, on the same tasks and noise.
+
+    Bandits get return, pseudo-regret, the Bayes gap (paired, and from the Bayes-optimal
+    Q-values: ``bayes_gap_q``, the one to compare agents by), a normalised score (random 0,
+    Bayes-optimal 1), the KL to the set of Bayes-optimal policies and the agreement; prediction
+    tasks get log-loss, excess log-loss over the posterior predictive, a normalised score (prior
+    predictive 0, Bayes 1) and the KL between predictives. Each is a mean with a 95% interval,
+    with per-step curves; the definitions are in ``docs/scoring.md``. The report is a
+    deterministic function of ``(agent, env, episodes, seed)``.
+
+    Example:
+        ```python
+        import bayes_meta_envs as bme
+
+        class StayOnWin:  # anything with SB3's predict(obs, state, episode_start, deterministic)
+            def predict(self, obs, state=None, episode_start=None, deterministic=False):
+                prev = obs[:, :2].argmax(axis=1)
+                return (prev + (obs[:, 2] < 0.5)) % 2, state
+
+        print(bme.score(StayOnWin(), "MetaBandit-v0", episodes=10_000, seed=0).summary())
+        print(bme.score("zoo:lstm-metabandit", "MetaBandit-v0", episodes=10_000, seed=0).summary())
+        ```
 
     Args:
-        agent: an Agent (``initial_state``/``update``/``output``), a stable-baselines3 model
-            (adapted with :func:`~bayes_meta_envs.agents.adapters.from_sb3`), or a callable
-            ``fn(obs_batch) -> actions`` (adapted with
-            :func:`~bayes_meta_envs.agents.adapters.from_callable`; metrics that need
-            probabilities are then ``None``).
+        agent: what you have: an Agent (``initial_state``/``update``/``output``); a
+            stable-baselines3 model (adapted with
+            :func:`~bayes_meta_envs.agents.adapters.from_sb3`); any object with SB3's recurrent
+            ``predict(obs, state, episode_start, deterministic)``, its state threaded from step to
+            step and ``episode_start`` true at each episode's first step
+            (:func:`~bayes_meta_envs.agents.adapters.from_predict`); a callable
+            ``fn(obs_batch) -> actions``
+            (:func:`~bayes_meta_envs.agents.adapters.from_callable`); or a SPEC string as
+            ``bayes-meta score --agent`` takes (``"zoo:lstm-metabandit"``, ``"thompson"``,
+            ``"gittins:0.9"``, a run folder, ``"module:attribute"``; see
+            :func:`~bayes_meta_envs.agents.resolve.resolve_agent`). Agents that give actions
+            (callables, ``predict`` objects on bandits) get ``None`` for the metrics that need
+            probabilities.
         env: a registered id (made with ``env_kwargs``), an env instance of this package, or a
             :class:`~bayes_meta_envs.task.MetaTask`.
         episodes: number of episodes (>= 1).
@@ -139,7 +174,8 @@ def score(
         batch_size: episodes run side by side (default ``min(episodes, 10000)``); it changes
             speed and memory, not the result.
         progress: show a tqdm bar (``None``: on a terminal, for runs of 20,000+ episodes).
-        agent_name: the name in the report (default: the agent's ``repr`` or name).
+        agent_name: the name in the report (default: the SPEC string, or the agent's ``repr`` or
+            name).
         deterministic: act on the arg-max of the agent's probabilities instead of sampling
             (bandits; see "Acting deterministically" in the module docstring).
 
@@ -161,9 +197,18 @@ def score(
     progress = check_optional_bool("progress", progress)
     env_id = task.env_id if task.env_id is not None else _env_name(env, task)
 
+    if isinstance(agent, str):
+        spec = agent
+        agent = resolve_agent(spec, task, seed=seed, argument="agent")
+        agent_name = spec if agent_name is None else agent_name
     adapted = as_agent(agent)
     if isinstance(adapted, CallableAgent) and not adapted.kind_fixed:
         adapted = CallableAgent(adapted.fn, kind=task.kind, name=adapted.name)
+    if isinstance(adapted, PredictAgent):
+        # a predict object acts itself: deterministic=True is passed on to its predict
+        kind = adapted.kind if adapted.kind_fixed else task.kind
+        adapted = adapted.with_kind(kind, check_bool("deterministic", deterministic))
+        deterministic = False
     kind = getattr(adapted, "kind", None)
     if kind in ("bandit", "prediction") and kind != task.kind:
         raise InvalidArgumentError(
