@@ -89,8 +89,8 @@ def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
         path = zoo_path(path)
     if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
         raise CheckpointError(
-            f"path {os.fspath(path)!r} is neither an agent folder nor the name of a zoo agent "
-            f"(zoo_names(): {zoo_names()})"
+            f"agent folder {os.fspath(path)!r} does not exist, and it is not the name of a zoo "
+            f"agent (zoo_names(): {zoo_names()})"
         )
     run = Path(path)
     if not (run / CONFIG_FILE).is_file() and (run / _TRAINER_STATE).is_file():

@@ -33,7 +33,7 @@ from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.families import ConjugateFamily
 
-__all__ = ["COMMON_DOC", "REWARD_FLOOR", "MetaPredictEnv", "MetaPredictVectorEnv"]
+__all__ = ["COMMON_DOC", "REWARD_FLOOR", "MetaPredictEnv", "MetaPredictVectorEnv", "action_box"]
 
 #: The lowest reward (log-likelihood) a step gives; see the module docstring.
 REWARD_FLOOR = -1e12
@@ -79,6 +79,18 @@ COMMON_DOC = """
 """
 
 
+def action_box(family: ConjugateFamily, horizon: int) -> spaces.Box:
+    """The declared action space: :meth:`ConjugateFamily.action_box` as a float32 ``Box``.
+
+    ``step`` accepts any action of the family's domain ``[action_low, action_high]``; the box is
+    the part of it where a policy that knows nothing (uniform samples, a default Gaussian policy
+    scaled to the box) survives, and it holds every Bayes-optimal action."""
+    low, high = family.action_box(horizon)
+    return spaces.Box(
+        low.astype(np.float32), high.astype(np.float32), (family.action_dim,), np.float32
+    )
+
+
 class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
     """Base class of the sequence-prediction meta-tasks; see the family subclasses."""
 
@@ -98,12 +110,7 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
         self.include_time = check_bool("include_time", include_time)
         self.render_mode = check_render_mode(render_mode)
         self.layout = ObsLayout.build(family.feature_dim, family.action_dim, self.include_time)
-        self.action_space = spaces.Box(
-            family.action_low.astype(np.float32),
-            family.action_high.astype(np.float32),
-            (family.action_dim,),
-            np.float32,
-        )
+        self.action_space = action_box(family, self.horizon)
         self.observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
         self._streams = TaskStreams()
         self._theta = np.zeros(family.task_dim)
@@ -179,12 +186,7 @@ class MetaPredictVectorEnv(MetaVectorEnv):
             raise invalid("render_mode", render_mode, "None for the vector env")
         self.render_mode = None
         self.layout = ObsLayout.build(family.feature_dim, family.action_dim, self.include_time)
-        self.single_action_space = spaces.Box(
-            family.action_low.astype(np.float32),
-            family.action_high.astype(np.float32),
-            (family.action_dim,),
-            np.float32,
-        )
+        self.single_action_space = action_box(family, self.horizon)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.single_observation_space = spaces.Box(-np.inf, np.inf, (self.layout.size,), np.float32)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -121,8 +121,16 @@ class ConjugateFamily(ABC):
     feature_dim: int
     action_dim: int
     action_names: tuple[str, ...]
+    #: The domain of actions (predictive parameters) that ``validate_action`` accepts.
     action_low: FloatArray
     action_high: FloatArray
+
+    def action_box(self, horizon: int) -> tuple[FloatArray, FloatArray]:
+        """``(low, high)`` of the environment's declared action space for episodes of ``horizon``
+        steps: a part of the domain ``[action_low, action_high]`` that holds every Bayes-optimal
+        action with a margin and where a policy that samples it uniformly pays a bounded price.
+        By default the whole domain; the Gaussian and exponential families narrow it."""
+        return self.action_low.copy(), self.action_high.copy()
 
     # --- prior and sampling ---
     @abstractmethod

@@ -63,7 +63,9 @@ def test_the_kind_guards_its_prior() -> None:
 
 
 def test_refusals_name_the_env() -> None:
-    with pytest.raises(UnknownEnvironmentError, match="'NoSuchEnv-v0' is not a registered"):
+    with pytest.raises(
+        UnknownEnvironmentError, match="'NoSuchEnv-v0' is not an environment of bayes_meta_envs"
+    ):
         task_of("NoSuchEnv-v0")
     with pytest.raises(UnknownEnvironmentError, match="CartPole"):
         task_of(gym.make("CartPole-v1"))

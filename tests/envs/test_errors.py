@@ -215,7 +215,10 @@ def test_invalid_options_and_tasks() -> None:
 
 
 def test_unwrap_meta_env_errors() -> None:
-    with pytest.raises(UnknownEnvironmentError, match=r"env 'NoSuchEnv-v0' is not a registered"):
+    with pytest.raises(
+        UnknownEnvironmentError,
+        match=r"env 'NoSuchEnv-v0' is not an environment of bayes_meta_envs; its ids are MetaBandit-v0",
+    ):
         unwrap_meta_env("NoSuchEnv-v0")
     with pytest.raises(UnknownEnvironmentError, match=r"must be a bayes_meta_envs meta-task"):
         unwrap_meta_env(gym.make("CartPole-v1"))

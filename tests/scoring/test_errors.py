@@ -174,7 +174,9 @@ def test_bad_arguments() -> None:
         score(agent, ENV, episodes=1, seed=0, record_traces=-1)
     with pytest.raises(InvalidArgumentError, match=r"batch_size must be an int >= 1, got 0"):
         score(agent, ENV, episodes=1, seed=0, batch_size=0)
-    with pytest.raises(UnknownEnvironmentError, match=r"'Nope-v0' is not a registered"):
+    with pytest.raises(
+        UnknownEnvironmentError, match=r"'Nope-v0' is not an environment of bayes_meta_envs"
+    ):
         score(agent, "Nope-v0", episodes=1, seed=0)
     with pytest.raises(InvalidArgumentTypeError, match=r"agent must be an Agent"):
         score(42, ENV, episodes=1, seed=0)
