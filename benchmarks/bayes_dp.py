@@ -111,7 +111,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--naive-timeout", type=float, default=60.0, help="seconds per naive run")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run for CI: tiny sizes, timings meaningless"
+    )
     args = parser.parse_args(argv)
+    cases, lookups, batch = CASES, [(2, 20), (2, 100), (5, 20)], 100_000
+    if args.quick:
+        cases, lookups, batch = CASES[:1], [(2, 20)], 1_000
+        args.naive_timeout, args.repeat = min(args.naive_timeout, 10.0), 1
 
     header = (
         f"{'problem':>8} {'states':>9} {'DP time':>10} {'target':>7} {'peak MiB':>9} "
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(header)
     print("-" * len(header))
-    for k, h, target in CASES:
+    for k, h, target in cases:
         secs, peak, n_states, value = time_solve(k, h, args.repeat)
         naive_states = math.comb(h + 2 * k, 2 * k)
         res = time_naive(k, h, args.naive_timeout)
@@ -139,10 +146,10 @@ def main(argv: list[str] | None = None) -> None:
 
     print()
     print(f"{'lookup':>8} {'batch':>8} {'q_values':>10} {'output':>10}")
-    for k, h in [(2, 20), (2, 100), (5, 20)]:
+    for k, h in lookups:
         bandit_dp._solve_cached.cache_clear()
-        q, out = time_lookup(k, h, 100_000, args.repeat)
-        print(f"{f'{k}x{h}':>8} {100_000:>8,} {q * 1e3:>7.1f} ms {out * 1e3:>7.1f} ms")
+        q, out = time_lookup(k, h, batch, args.repeat)
+        print(f"{f'{k}x{h}':>8} {batch:>8,} {q * 1e3:>7.1f} ms {out * 1e3:>7.1f} ms")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,14 @@ def _vector(env: gym.vector.VectorEnv, actions: np.ndarray, seconds: float) -> f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="measurement time per row")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run for CI: tiny sizes, timings meaningless (0.05 s per row)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.seconds = 0.05
     rng = np.random.default_rng(0)
     rows: list[tuple[str, float]] = []
 

@@ -50,8 +50,15 @@ def main() -> None:
     parser.add_argument("--gamma", type=float, action="append", help="default: 0.9 and 0.99")
     parser.add_argument("--max-n", type=int, default=100)
     parser.add_argument("--naive-states", type=int, default=8)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run for CI: tiny sizes, timings meaningless (gamma 0.9, a + b <= 20)",
+    )
     args = parser.parse_args()
     gammas = args.gamma or [0.9, 0.99]
+    if args.quick:
+        gammas, args.max_n, args.naive_states = gammas[:1], 20, 2
     rows = []
     for gamma in gammas:
         a, b = table_states(args.max_n)

@@ -62,7 +62,14 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=100_000)
     parser.add_argument("--ppo-episodes", type=int, default=5_000)
     parser.add_argument("--trace-episodes", type=int, default=20_000)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run for CI: tiny sizes, timings meaningless (a few hundred episodes)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.episodes, args.ppo_episodes, args.trace_episodes = 2_000, 100, 500
     n = args.episodes
     bayes = BayesOptimalAgent.for_env(ENV)
     thompson = ThompsonAgent.for_env(ENV)

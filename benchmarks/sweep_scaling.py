@@ -69,7 +69,14 @@ def main() -> None:
     parser.add_argument("--num-cpus", type=int, default=2, help="CPUs of the local Ray")
     parser.add_argument("--score-episodes", type=int, default=2000)
     parser.add_argument("--out", default=None, help="keep the runs here (default: a temp dir)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run for CI: tiny sizes, timings meaningless (5 updates a run)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.updates, args.score_episodes = 5, 200
 
     spec = SweepSpec(
         envs=ENVS, seeds=SEEDS, config=_config(args.updates), score_episodes=args.score_episodes

@@ -189,7 +189,14 @@ def main() -> None:
     ap.add_argument("--lstm-only", action="store_true")
     ap.add_argument("--lstm-overrides", action="append", type=json.loads, default=None)
     ap.add_argument("--json", default=None, metavar="FILE")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run for CI: tiny sizes, timings meaningless (5 s budgets, 1,000 episodes)",
+    )
     args = ap.parse_args()
+    if args.quick:
+        args.budget_seconds, args.episodes = [5.0], 1_000
     budgets = args.budget_seconds or [60.0 * m for m in args.budgets]
     variants = args.lstm_overrides or [{}]
     rows: list[dict[str, Any]] = []

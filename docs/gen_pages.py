@@ -8,7 +8,9 @@ Nothing here is a second copy: every page is made from the source of truth when 
 * ``zoo/``: the model cards of the trained agents, from ``agents/*/README.md``;
 * ``scoreboard.md``: the baselines' scoreboard, from ``baselines/README.md``;
 * ``report/index.md``: the committed paper report, from ``reports/REPORT.md`` and its figures;
-* ``reference/<module>.md``: the API reference, one mkdocstrings page per public module;
+* ``reference/<module>.md``: the API reference, one mkdocstrings page per public module (the
+  package root's and ``scoring``'s in the order of their ``__all__``, ``score`` first); every
+  name of a public ``__all__`` must get an entry (``tests/docs/test_api_reference.py``);
 * ``analysis.md`` / ``sweeps.md``: a placeholder only while the page itself is not in ``docs/``.
 """
 
@@ -45,10 +47,16 @@ REFERENCE = [
     "bayes_meta_envs.baselines",
     "bayes_meta_envs.rollout",
     "bayes_meta_envs.agents",
+    "bayes_meta_envs.agents.lstm",
+    "bayes_meta_envs.agents.recurrent_ppo",
     "bayes_meta_envs.scoring",
     "bayes_meta_envs.analysis",
     "bayes_meta_envs.sweep",
+    "bayes_meta_envs.sweep.runner",
+    "bayes_meta_envs.sweep.trial",
 ]
+#: pages whose members follow ``__all__`` as one list (``score`` first), not grouped by kind
+ALL_ORDER = {"bayes_meta_envs", "bayes_meta_envs.scoring"}
 
 PLACEHOLDERS = {
     "analysis.md": ("Analysis and the report", "the analysis of agents (`bayes-meta report`)"),
@@ -160,6 +168,10 @@ def reference_pages() -> None:
     for module in REFERENCE:
         with mkdocs_gen_files.open(f"reference/{module}.md", "w") as f:
             f.write(f"# `{module}`\n\n::: {module}\n")
+            if module in ALL_ORDER:
+                f.write(
+                    "    options:\n      members_order: __all__\n      group_by_category: false\n"
+                )
 
 
 def placeholders() -> None:

@@ -46,7 +46,7 @@ of Katehakis & Veinott (1987) by plain value iteration: ``nu(a, b) = (1 - gamma)
 
 Shipped tables. ``bayes_meta_envs/baselines/data/gittins_gamma{g}.npz`` for
 ``g in {0.5, 0.7, 0.9, 0.95, 0.99}`` hold ``table[a, b]`` for integer ``a, b >= 1`` with
-``a + b <= max_n`` (NaN elsewhere); regenerate with ``python benchmarks/make_gittins_tables.py``.
+``a + b <= max_n`` (NaN elsewhere); regenerate with ``python scripts/make_gittins_tables.py``.
 Any other state (real ``a, b``, larger counts, other ``gamma``) is computed on demand and cached.
 """
 

@@ -30,7 +30,9 @@ from bayes_meta_envs.scoring.scoreboard import (
 from bayes_meta_envs.scoring.tables import comparison_table
 from bayes_meta_envs.scoring.traces import Traces, load_traces
 
-__all__ = [
+# the API reference lists the names in this order: score, the reason the package exists, first
+__all__ = [  # noqa: RUF022
+    "score",
     "SCOREBOARD_KIND",
     "SCOREBOARD_SCHEMA_VERSION",
     "Curve",
@@ -40,7 +42,6 @@ __all__ = [
     "comparison_table",
     "load_traces",
     "make_scoreboard",
-    "score",
     "scoreboard_markdown",
 ]
 

@@ -206,8 +206,8 @@ def score(
         adapted = CallableAgent(adapted.fn, kind=task.kind, name=adapted.name)
     if isinstance(adapted, PredictAgent):
         # a predict object acts itself: deterministic=True is passed on to its predict
-        kind = adapted.kind if adapted.kind_fixed else task.kind
-        adapted = adapted.with_kind(kind, check_bool("deterministic", deterministic))
+        own_kind = adapted.kind if adapted.kind_fixed else task.kind
+        adapted = adapted.with_kind(own_kind, check_bool("deterministic", deterministic))
         deterministic = False
     kind = getattr(adapted, "kind", None)
     if kind in ("bandit", "prediction") and kind != task.kind:

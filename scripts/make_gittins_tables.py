@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/make_gittins_tables.py            # all shipped discount factors
-    python benchmarks/make_gittins_tables.py --gamma 0.9
+    python scripts/make_gittins_tables.py            # all shipped discount factors
+    python scripts/make_gittins_tables.py --gamma 0.9
 
 Each file ``gittins_gamma{g}.npz`` holds ``table`` (``table[a, b]``, NaN outside
 ``a, b >= 1, a + b <= max_n``), ``gamma``, ``max_n``, ``max_error`` (the largest certified error

@@ -19,11 +19,11 @@ whose ``Q^pi`` favours the wrong arm is a local optimum of its continuation. The
 agent's own values are printed beside them as the check (their difference is the exact Q margin
 up to the Monte Carlo error).
 
-    python benchmarks/gap_by_decision.py zoo:lstm-metabandit
-    python benchmarks/gap_by_decision.py runs/demo/lstm --episodes 20000 --top 8
-    python benchmarks/gap_by_decision.py runs/demo/lstm --own-q 0+0+0-
+    python scripts/gap_by_decision.py zoo:lstm-metabandit
+    python scripts/gap_by_decision.py runs/demo/lstm --episodes 20000 --top 8
+    python scripts/gap_by_decision.py runs/demo/lstm --own-q 0+0+0-
 
-The benchmarks README's "Where the gap lives" used it on 5-minute runs of the demo recipe.
+docs/experiments.md ("Where the gap lives") reports it on 5-minute runs of the demo recipe.
 """
 
 from __future__ import annotations
