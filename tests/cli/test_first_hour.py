@@ -81,3 +81,14 @@ def test_display_names_have_no_stray_parentheses() -> None:
     assert repr(lstm) == "LSTMAgent(MetaBandit-v0, hidden=32)"
     assert agent_display_name(lstm) == "LSTMAgent(MetaBandit-v0, hidden=32)"
     assert repr(ThompsonAgent()).count("(") == 1 and repr(ThompsonAgent()).endswith(")")
+
+
+def test_no_progress_bar_into_a_pipe_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tqdm")
+    from bayes_meta_envs.scoring import _score
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert _score._progress_bar(None, 10**6, "scoring") is None  # a pipe: no bar
+    bar = _score._progress_bar(True, 10**6, "scoring")  # asked for: a bar
+    assert bar is not None
+    bar.close()
