@@ -50,7 +50,7 @@ def test_defaults_formatter_shows_the_value() -> None:
     assert "(default: MetaBandit-v0)" in " ".join(text.split())
 
 
-@pytest.mark.parametrize("bad", ["Nope-v0", "MetaBandit-v9", "Hopper"])
+@pytest.mark.parametrize("bad", ["Nope-v0", "MetaBandit-v9", "MetaBandt-v0"])
 def test_a_bad_env_lists_this_packages_ids(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(UnknownEnvironmentError) as info:
         task_of(bad)
