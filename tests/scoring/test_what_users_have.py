@@ -11,7 +11,7 @@ import pytest
 import bayes_meta_envs as bme
 from bayes_meta_envs.agents import PredictAgent, as_agent, from_predict
 from bayes_meta_envs.baselines import BayesOptimalAgent, ThompsonAgent
-from bayes_meta_envs.errors import InvalidArgumentError, InvalidArgumentTypeError
+from bayes_meta_envs.errors import InvalidArgumentError, InvalidArgumentTypeError, ScoringError
 
 
 class Recorder:
@@ -90,13 +90,16 @@ def test_as_agent_adapts_predict_objects_but_keeps_agents() -> None:
         bme.score(object(), "MetaBandit-v0", episodes=10, seed=0)
 
 
-def test_predict_returning_no_pair_is_refused() -> None:
-    class Bad:
-        def predict(self, obs, state=None, episode_start=None, deterministic=False):  # type: ignore[no-untyped-def]
-            return np.zeros(len(obs), dtype=int)
+class NoState:
+    """A ``predict`` that forgets to return its state."""
 
-    with pytest.raises(Exception, match=r"a pair \(actions, state\)"):
-        bme.score(Bad(), "MetaBandit-v0", episodes=10, seed=0)
+    def predict(self, obs, state=None, episode_start=None, deterministic=False):  # type: ignore[no-untyped-def]
+        return np.zeros(len(obs), dtype=int)
+
+
+def test_predict_returning_no_pair_is_refused() -> None:
+    with pytest.raises(ScoringError, match=r"a pair \(actions, state\)"):
+        bme.score(NoState(), "MetaBandit-v0", episodes=10, seed=0)
 
 
 @pytest.mark.parametrize("spec", ["thompson", "gittins:0.9", "bayes"])
