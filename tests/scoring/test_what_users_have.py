@@ -119,6 +119,19 @@ def test_zoo_spec_string() -> None:
     assert report.metrics["bayes_gap_q"].mean < 0.1
 
 
+def test_run_folder_spec_string() -> None:
+    pytest.importorskip("torch")
+    from bayes_meta_envs.agents.zoo import zoo_path
+
+    folder = str(zoo_path("lstm-predict-bernoulli"))  # any run folder, given by its path
+    by_path = bme.score(folder, "MetaPredictBernoulli-v0", episodes=200, seed=0)
+    by_name = bme.score(
+        "zoo:lstm-predict-bernoulli", "MetaPredictBernoulli-v0", episodes=200, seed=0
+    )
+    assert by_path.agent == folder
+    assert by_path.metrics["log_loss"] == by_name.metrics["log_loss"]
+
+
 def test_bad_spec_string_names_the_argument() -> None:
     with pytest.raises(InvalidArgumentError, match=r"^agent must be a baseline .* got 'nope'"):
         bme.score("nope", "MetaBandit-v0", episodes=10, seed=0)
