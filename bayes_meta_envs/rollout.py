@@ -57,7 +57,7 @@ import numpy as np
 
 from bayes_meta_envs._stats import Z95, Curve, Estimate
 from bayes_meta_envs._validate import check_int, check_seed
-from bayes_meta_envs.baselines import BayesOptimalAgent, bayes_agent
+from bayes_meta_envs.baselines import BayesOptimalAgent, FiniteGittinsAgent, bayes_agent
 from bayes_meta_envs.protocol import Agent, tie_split
 from bayes_meta_envs.task import MetaTask
 
@@ -198,6 +198,7 @@ def paired_rollout(
     record: int = 0,
     cursor: Cursor | None = None,
     on_batch: Callable[[int], None] | None = None,
+    reference: FiniteGittinsAgent | None = None,
 ) -> PairedRollout:
     """Run ``agent`` beside the Bayes-optimal agent of ``task``; see the module docstring.
 
@@ -213,6 +214,9 @@ def paired_rollout(
             states) of the first ``record`` episodes in ``recorded``.
         cursor: updated as the run goes (batch and step), for error messages.
         on_batch: called with the number of episodes of each finished batch (progress bars).
+        reference: bandits past the exact DP: this agent takes the Bayes-optimal agent's place
+            (its index stands for the Q-values, so ``bayes_*`` statistics are against it, and
+            ``bayes_gap_q`` is not a Bayes gap), and ``bayes_value`` is not reported.
     """
     episodes = check_int("episodes", episodes, 1)
     seed = int(check_seed("seed", seed) or 0)
@@ -224,6 +228,7 @@ def paired_rollout(
     env_ss, action_ss = np.random.SeedSequence(seed).spawn(2)
     env_seed = int(env_ss.generate_state(1, dtype=np.uint64)[0])
     run = _Run(agent, task, episodes, batch, env_seed, cursor or Cursor(), _Recorder(record))
+    run.reference = reference
     if task.is_bandit:
         acc, refs = run.bandit(np.random.Generator(np.random.PCG64(action_ss)), outputs, on_batch)
     else:
@@ -240,6 +245,7 @@ class _Run:
     env_seed: int
     cursor: Cursor
     recorder: _Recorder
+    reference: FiniteGittinsAgent | None = None
 
     def _batches(self) -> Iterable[tuple[int, int, int | None]]:
         first = 0
@@ -257,7 +263,11 @@ class _Run:
     ) -> tuple[_Accumulator, dict[str, float]]:
         task, agent, rec = self.task, self.agent, self.recorder
         h, k = task.horizon, task.n_arms
-        bayes = BayesOptimalAgent(k, h, task.arms.prior, include_time=task.include_time)
+        bayes: BayesOptimalAgent | FiniteGittinsAgent = (
+            BayesOptimalAgent(k, h, task.arms.prior, include_time=task.include_time)
+            if self.reference is None
+            else self.reference
+        )
         with_probs = outputs == "probabilities"
         env_a, env_b = task.make_vector(self.batch), task.make_vector(self.batch)
         names = (
@@ -367,6 +377,8 @@ class _Run:
                 on_batch(n)
         prior = task.arms.prior
         random_return = float(h * (prior[:, 0] / prior.sum(axis=1)).mean())
+        if isinstance(bayes, FiniteGittinsAgent):
+            return acc, {"random_return": random_return}
         return acc, {"bayes_value": float(bayes.value), "random_return": random_return}
 
     def prediction(

@@ -10,6 +10,12 @@ from bayes_meta_envs.baselines.bayes_optimal import (
     bayes_agent,
 )
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
+from bayes_meta_envs.baselines.bounds import (
+    ValueBounds,
+    bayes_value_bounds,
+    expected_max_mean,
+    lagrangian_bound,
+)
 from bayes_meta_envs.baselines.classic import (
     EpsilonGreedyAgent,
     GittinsAgent,
@@ -53,15 +59,19 @@ __all__ = [
     "RandomAgent",
     "ThompsonAgent",
     "UCB1Agent",
+    "ValueBounds",
     "baselines_for",
     "bayes_agent",
     "bayes_optimal_value",
+    "bayes_value_bounds",
     "exact_bayes_gap",
     "exact_policy_value",
+    "expected_max_mean",
     "finite_gittins_index",
     "finite_gittins_table",
     "gittins_index",
     "gittins_table",
+    "lagrangian_bound",
     "make_baseline",
     "solve_bandit",
 ]

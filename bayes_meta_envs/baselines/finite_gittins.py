@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayes_meta_envs._validate import check_int, check_number
+from bayes_meta_envs._validate import check_int, check_number, check_real_array
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
 from bayes_meta_envs.errors import ProblemTooLargeError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms
@@ -164,7 +164,14 @@ class FiniteGittinsTable:
     def index(self, successes: ArrayLike, failures: ArrayLike, remaining: ArrayLike) -> FloatArray:
         """Indices of the posteriors after ``successes``/``failures`` with ``remaining`` pulls
         left (broadcast together; integers with ``s + f + m <= H``, ``m >= 1``)."""
-        s, f, m = (np.asarray(x) for x in (successes, failures, remaining))
+        s, f, m = (
+            check_real_array(name, x, "integer counts")
+            for name, x in (
+                ("successes", successes),
+                ("failures", failures),
+                ("remaining", remaining),
+            )
+        )
         try:
             s, f, m = np.broadcast_arrays(s, f, m)
         except ValueError:
@@ -342,8 +349,15 @@ class FiniteGittinsAgent(BanditBeliefAgent):
                 out[sel] = table.index(s[sel], f[sel], m[sel])
         return out
 
+    #: ties within this tolerance are split (the rollout's name for it, as the Bayes agent's)
+    atol = 1e-12
+
+    def q_values(self, state: np.ndarray) -> FloatArray:
+        """The indices, under the name the paired rollout reads for its reference agent."""
+        return self.indices(state)
+
     def output(self, state: np.ndarray) -> np.ndarray:
-        return tie_split(self.indices(state), atol=1e-12)
+        return tie_split(self.indices(state), atol=self.atol)
 
     def __repr__(self) -> str:
         return (

@@ -76,6 +76,12 @@ Acting deterministically
     agent that gives probabilities (a callable gives actions and decides itself how it acts) and
     a bandit (prediction agents are always scored on their predictive; nothing is sampled).
 
+Past the exact DP
+    Where the Bayes-optimal DP does not fit under its memory limit (bandits such as 10 arms over
+    100 pulls), the agent is scored against a reference policy instead, and the Bayes gap is
+    reported as a bracket of bounds (``bayes_gap_lower``, ``bayes_gap_upper``); see
+    :mod:`bayes_meta_envs.scoring.beyond`. The report's ``bayes_exact`` is then false.
+
 Speed: about 2 s for 100,000 episodes of the Bayes-optimal agent on MetaBandit-v0 (see
 ``benchmarks/scoring.py``). Library code never prints; a tqdm progress bar is shown when tqdm is
 installed and ``progress`` is true (``None``: when stderr is a terminal and the run is long).
@@ -104,6 +110,7 @@ from bayes_meta_envs.rollout import (
     agent_output_kind,
     paired_rollout,
 )
+from bayes_meta_envs.scoring.beyond import beyond_dp_metrics, reference_agent
 from bayes_meta_envs.scoring.guard import Guard
 from bayes_meta_envs.scoring.report import ScoreReport, agent_display_name
 from bayes_meta_envs.scoring.traces import Traces
@@ -223,6 +230,7 @@ def score(
     checked: Any = Guard(adapted, name, task, outputs, cursor)
     if deterministic:
         checked, outputs, probs_available = _ArgMax(checked), "actions", False
+    reference = reference_agent(task)  # past the exact DP: the reference stands in for Bayes
     bar = _progress_bar(progress, episodes, f"scoring {name} on {env_id}")
     try:
         run = paired_rollout(
@@ -235,14 +243,19 @@ def score(
             record=limit,
             cursor=cursor,
             on_batch=None if bar is None else bar.update,
+            reference=reference,
         )
     finally:
         if bar is not None:
             bar.close()
 
-    metrics, curves = (
-        _bandit_metrics(run, probs_available) if task.is_bandit else _pred_metrics(run)
-    )
+    references = dict(run.references)
+    if reference is not None:
+        metrics, curves, references = beyond_dp_metrics(run, probs_available)
+    elif task.is_bandit:
+        metrics, curves = _bandit_metrics(run, probs_available)
+    else:
+        metrics, curves = _pred_metrics(run)
     report_kwargs = jsonable(task.env_kwargs)
     metadata = {
         "agent": name,
@@ -268,8 +281,9 @@ def score(
         deterministic=deterministic,
         metrics=metrics,
         curves=curves,
-        references=dict(run.references),
+        references=references,
         package_version=__version__,
+        bayes_exact=reference is None,
         traces=Traces.from_recorded(run.recorded, metadata),
     )
 

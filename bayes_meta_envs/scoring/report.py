@@ -58,6 +58,14 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "log_loss": ("log-loss", "per step"),
     "bayes_log_loss": ("Bayes-optimal log-loss", "per step"),
     "excess_log_loss": ("excess log-loss over Bayes", "per step"),
+    # past the exact DP (scoring.beyond): against the reference policy, and bounds
+    "reference_return": ("reference return (fin. Gittins)", "per episode"),
+    "reference_regret": ("reference pseudo-regret", "per episode"),
+    "reference_gap": ("gap to reference (regret - ref)", "per episode"),
+    "bayes_gap_lower": ("Bayes gap, LOWER BOUND", "per episode"),
+    "bayes_gap_upper": ("Bayes gap, UPPER BOUND", "per episode"),
+    "kl_to_reference_set": ("KL(agent -> reference set)", "per step"),
+    "agreement_reference": ("agreement with reference", "per step"),
 }
 #: The metrics of a bandit report, in their order.
 BANDIT_METRICS = (
@@ -168,7 +176,10 @@ class ScoreReport:
             sampling (``score(deterministic=True)``; reports without the key are sampled).
         metrics: name -> :class:`Estimate`, or ``None`` when unavailable for this agent.
         curves: name -> :class:`Curve` (per step), or ``None`` when unavailable.
-        references: exact reference values (bandits: ``bayes_value``, ``random_return``).
+        references: exact reference values (bandits: ``bayes_value``, ``random_return``; past
+            the DP ``bayes_value_upper`` and ``perfect_information`` instead of ``bayes_value``).
+        bayes_exact: false for a bandit past the exact DP, whose Bayes gap is a bracket of
+            bounds (``bayes_gap_lower``, ``bayes_gap_upper``; :mod:`~bayes_meta_envs.scoring.beyond`).
         package_version: the bayes-meta-envs version that produced the report.
         traces: the :class:`~bayes_meta_envs.scoring.traces.Traces` when recorded (not part of
             the JSON, nor of ``==``).
@@ -188,6 +199,7 @@ class ScoreReport:
     references: dict[str, float]
     package_version: str
     deterministic: bool = False
+    bayes_exact: bool = True
     schema_version: int = SCORE_SCHEMA_VERSION
     traces: Traces | None = field(default=None, compare=False, repr=False)
 
@@ -215,6 +227,13 @@ class ScoreReport:
         trajectory (same expectation as :attr:`bayes_gap`, far less variance; ``None`` in reports
         written before 0.2)."""
         return self.metrics.get("bayes_gap_q")
+
+    @property
+    def bayes_gap_bounds(self) -> tuple[Estimate, Estimate] | None:
+        """``(lower, upper)`` bounds on the Bayes gap past the exact DP (``None`` where it is
+        exact: read :attr:`bayes_gap`)."""
+        lo, hi = self.metrics.get("bayes_gap_lower"), self.metrics.get("bayes_gap_upper")
+        return None if lo is None or hi is None else (lo, hi)
 
     @property
     def regret(self) -> Estimate | None:
@@ -250,6 +269,14 @@ class ScoreReport:
                 if self.deterministic
                 else []
             ),
+            *(
+                []
+                if self.bayes_exact
+                else [
+                    "past the exact DP: compared with a reference policy (finite-horizon "
+                    "Gittins); the Bayes gap is BRACKETED by bounds, not measured"
+                ]
+            ),
             "",
             f"{'metric':<30} {'mean':>12} {'95% CI ±':>10}  unit",
             f"{'-' * 30} {'-' * 12} {'-' * 10}  {'-' * 18}",
@@ -266,6 +293,12 @@ class ScoreReport:
         if self.references:
             refs = ", ".join(f"{k} = {v:.4f}" for k, v in self.references.items())
             lines += ["", f"exact references: {refs}"]
+        bounds = self.bayes_gap_bounds
+        if bounds is not None:
+            lines.append(
+                f"Bayes gap in [{bounds[0].mean:.4f}, {bounds[1].mean:.4f}] (bounds, each ± its "
+                "95% CI)"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -287,6 +320,7 @@ class ScoreReport:
             "horizon": self.horizon,
             "probabilities": self.probabilities,
             "deterministic": self.deterministic,
+            "bayes_exact": self.bayes_exact,
             "package_version": self.package_version,
             "references": {k: _json_float(v) for k, v in self.references.items()},
             "metrics": {k: _estimate_to_json(v) for k, v in self.metrics.items()},
@@ -328,6 +362,7 @@ class ScoreReport:
                 horizon=int(data["horizon"]),
                 probabilities=bool(data["probabilities"]),
                 deterministic=bool(data.get("deterministic", False)),
+                bayes_exact=bool(data.get("bayes_exact", True)),
                 metrics={k: _estimate_from_json(v) for k, v in metrics.items()},
                 curves={k: _curve_from_json(v) for k, v in curves.items()},
                 references={k: _from_json_float(v) for k, v in data["references"].items()},

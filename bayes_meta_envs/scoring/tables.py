@@ -29,16 +29,31 @@ def comparison_table(reports: Mapping[str, ScoreReport]) -> str:
         reports = {name: score(a, env, episodes=10_000, seed=0) for name, a in agents.items()}
         print(comparison_table(reports))
 
-    A missing metric (a prediction report has no regret) shows as ``n/a``.
+    A missing metric (a prediction report has no regret) shows as ``n/a``. Past the exact DP the
+    Bayes gap is a bracket of bounds, shown as ``[lower, upper]`` (means of the two bounds), the
+    Q-value gap is ``n/a`` and the last column is the agreement with the reference policy.
     """
     head = (
         f"{'agent':<26} {'mean return':>{_WIDTH}} {'regret':>{_WIDTH}} {'Bayes gap':>{_WIDTH}} "
         f"{'Bayes gap (Q)':>{_WIDTH}} {'P(Bayes action)':>{_WIDTH}}"
     )
     lines = [head, "-" * len(head)]
+    bracketed = False
     for name, r in reports.items():
+        bounds = r.bayes_gap_bounds
+        gap = _cell(r.bayes_gap)
+        agreement = r.agreement
+        if bounds is not None:
+            bracketed = True
+            gap = f"{f'[{bounds[0].mean:.3f}, {bounds[1].mean:.3f}]':>{_WIDTH}}"
+            agreement = r.metrics.get("agreement_reference")
         lines.append(
-            f"{name:<26} {_cell(r.mean_return)} {_cell(r.regret)} {_cell(r.bayes_gap)} "
-            f"{_cell(r.bayes_gap_q)} {_cell(r.agreement)}"
+            f"{name:<26} {_cell(r.mean_return)} {_cell(r.regret)} {gap} "
+            f"{_cell(r.bayes_gap_q)} {_cell(agreement)}"
+        )
+    if bracketed:
+        lines.append(
+            "[lower, upper]: bounds on the Bayes gap past the exact DP; P(Bayes action) there "
+            "is the agreement with the reference policy"
         )
     return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""Scoring a bandit agent past the exact DP: regret against a reference, and a Bayes-gap bracket.
+
+Where the exact Bayes-optimal DP does not fit under its memory limit (for instance 10 arms over
+100 pulls), :func:`~bayes_meta_envs.scoring.score` runs the agent beside the *reference policy*,
+the finite-horizon Gittins index (:class:`~bayes_meta_envs.baselines.FiniteGittinsAgent`), on the
+same tasks and noise, and reports, instead of the exact Bayes gap:
+
+* ``reference_return``, ``reference_regret``: the reference's return and pseudo-regret;
+* ``reference_gap``: ``regret - reference_regret``, paired by episode;
+* ``bayes_gap_lower``: a lower bound on the Bayes gap ``V* - V_agent``. Since ``V* >= V_ref``,
+  ``V* - V_agent >= V_ref - V_agent = E[reference_gap]``, and a Bayes gap is never negative, so
+  its estimate is ``max(0, mean reference_gap)`` with the reference gap's interval;
+* ``bayes_gap_upper``: an upper bound. ``V_agent = H E[max_k p_k] - E[regret]`` and
+  ``V* <= U`` (``U`` the Lagrangian bound of :func:`~bayes_meta_envs.baselines.lagrangian_bound`,
+  or perfect information if smaller), so ``V* - V_agent <= U - H E[max p] + E[regret]``, estimated
+  per episode with the regret's interval;
+* ``kl_to_reference_set``, ``agreement_reference``: the divergence from, and agreement with, the
+  reference's arg-max set along the agent's trajectory.
+
+Both bounds are expectations estimated from the episodes (with 95% intervals); the references
+``bayes_value_upper`` (``U``) and ``perfect_information`` are exact numbers. The report's
+``bayes_exact`` is false, and its summary, table and JSON call every such figure a bound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayes_meta_envs.baselines import FiniteGittinsAgent, expected_max_mean, lagrangian_bound
+from bayes_meta_envs.baselines.limits import check_dp_size
+from bayes_meta_envs.errors import ProblemTooLargeError
+from bayes_meta_envs.rollout import Curve, Estimate, PairedRollout
+from bayes_meta_envs.task import MetaTask
+
+__all__ = ["beyond_dp_metrics", "dp_fits", "reference_agent"]
+
+
+def dp_fits(task: MetaTask) -> bool:
+    """Whether the exact bandit DP of ``task`` fits under its memory limit (prediction: True)."""
+    if not task.is_bandit:
+        return True
+    _, counts = np.unique(task.arms.prior, axis=0, return_counts=True)
+    try:
+        check_dp_size(task.n_arms, task.horizon, [int(c) for c in counts])
+    except ProblemTooLargeError:
+        return False
+    return True
+
+
+def reference_agent(task: MetaTask) -> FiniteGittinsAgent | None:
+    """The reference agent that stands for the Bayes-optimal one past the DP, else ``None``."""
+    if dp_fits(task):
+        return None
+    return FiniteGittinsAgent(
+        task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time
+    )
+
+
+def beyond_dp_metrics(
+    run: PairedRollout, probs_available: bool
+) -> tuple[dict[str, Estimate | None], dict[str, Curve | None], dict[str, float]]:
+    """Metrics, curves and exact references of a run beside the reference (module docstring)."""
+    task = run.task
+    h = task.horizon
+    upper, _ = lagrangian_bound(task.n_arms, h, task.arms.prior)
+    pi = h * expected_max_mean(task.arms.prior)
+    bound = min(upper, pi)
+    ref_gap = Estimate.from_samples(run.per_episode["bayes_gap"])
+    metrics: dict[str, Estimate | None] = {
+        "return": run.estimate("return"),
+        "regret": run.estimate("regret"),
+        "reference_return": run.estimate("bayes_return"),
+        "reference_regret": run.estimate("bayes_regret"),
+        "reference_gap": ref_gap,
+        "bayes_gap_lower": Estimate(max(0.0, ref_gap.mean), ref_gap.ci95, ref_gap.n),
+        "bayes_gap_upper": Estimate.from_samples(run.per_episode["regret"] + (bound - pi)),
+        "kl_to_reference_set": run.estimate("kl_to_bayes_set") if probs_available else None,
+        "agreement_reference": run.estimate("agreement"),
+    }
+    curves: dict[str, Curve | None] = {
+        "reward": run.curve("reward"),
+        "regret": run.curve("regret"),
+        "reference_gap": run.curve("bayes_gap"),
+        "kl_to_reference_set": run.curve("kl_to_bayes_set") if probs_available else None,
+        "agreement_reference": run.curve("agreement"),
+    }
+    refs = {
+        "random_return": float(run.references["random_return"]),
+        "bayes_value_upper": float(bound),
+        "perfect_information": float(pi),
+    }
+    return metrics, curves, refs
