@@ -66,7 +66,7 @@ def _cases(p):
         ],
         "score-unknown-kwarg": [*score, "--env-kwargs", '{"bogus": 1}'],
         "score-kwargs-not-json": [*score, "--env-kwargs", "{n_arms: 3}"],
-        "score-dp-too-large": [*score, "--env-kwargs", '{"n_arms": 10, "horizon": 60}'],
+        "score-reference-too-large": [*score, "--env-kwargs", '{"n_arms": 10, "horizon": 5000}'],
         "score-seed-negative": [*score, "--seed", "-1"],
         "score-agent-file": ["score", "--agent", str(p["file"]), "--episodes", "3"],
         "score-agent-missing": ["score", "--agent", str(p["dir"] / "nope"), "--episodes", "3"],
