@@ -263,10 +263,8 @@ class _Run:
     ) -> tuple[_Accumulator, dict[str, float]]:
         task, agent, rec = self.task, self.agent, self.recorder
         h, k = task.horizon, task.n_arms
-        bayes: BayesOptimalAgent | FiniteGittinsAgent = (
-            BayesOptimalAgent(k, h, task.arms.prior, include_time=task.include_time)
-            if self.reference is None
-            else self.reference
+        bayes = self.reference or BayesOptimalAgent(
+            k, h, task.arms.prior, include_time=task.include_time
         )
         with_probs = outputs == "probabilities"
         env_a, env_b = task.make_vector(self.batch), task.make_vector(self.batch)

@@ -320,7 +320,7 @@ class ScoreReport:
             "horizon": self.horizon,
             "probabilities": self.probabilities,
             "deterministic": self.deterministic,
-            "bayes_exact": self.bayes_exact,
+            **({} if self.bayes_exact else {"bayes_exact": False}),
             "package_version": self.package_version,
             "references": {k: _json_float(v) for k, v in self.references.items()},
             "metrics": {k: _estimate_to_json(v) for k, v in self.metrics.items()},

@@ -35,7 +35,7 @@ BAD_SCORE_ARGS = [
     ({"seed": -1}, InvalidArgumentError, "-1"),
     ({"seed": 1.0}, InvalidArgumentTypeError, "1.0"),
     ({"env_kwargs": {"n_arms": True}}, InvalidArgumentTypeError, "True"),
-    ({"env_kwargs": {"n_arms": 10, "horizon": 60}}, InvalidArgumentError, "horizon=60"),
+    ({"env_kwargs": {"n_arms": 10, "horizon": 5000}}, InvalidArgumentError, "horizon=5000"),
     ({"env_kwargs": "n_arms=3"}, InvalidArgumentTypeError, "'n_arms=3'"),
     ({"deterministic": "yes"}, InvalidArgumentTypeError, "'yes'"),
     ({"deterministic": 1}, InvalidArgumentTypeError, "deterministic"),

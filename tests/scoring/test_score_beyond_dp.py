@@ -68,7 +68,5 @@ def test_exact_path_unchanged_where_the_dp_fits() -> None:
     report = score(GreedyAgent(2, 10), ENV, env_kwargs={"horizon": 10}, episodes=200, seed=0)
     assert report.bayes_exact and report.bayes_gap_bounds is None
     assert report.bayes_gap is not None and "bayes_value" in report.references
-    assert "bayes_exact" in report.to_dict()
-    old = report.to_dict()
-    del old["bayes_exact"]  # reports written before this key read as exact
-    assert ScoreReport.from_dict(old).bayes_exact
+    assert "bayes_exact" not in report.to_dict()  # exact reports keep their JSON (the key is
+    assert ScoreReport.from_dict(report.to_dict()).bayes_exact  # written only when false)
