@@ -2,13 +2,17 @@
 
 Run: ``python benchmarks/rl2_grid.py [--quick] [--episodes N] [--lstm-dir DIR]``
 Train the LSTM rows first (optional): ``python benchmarks/rl2_grid.py --train-lstm DIR
---budget-minutes M`` trains one LSTM meta-learner (``agents.lstm``, the reward the agent sees)
-for each cell of ``LSTM_CELLS`` into ``DIR/k{K}_h{H}``.
+--budget-minutes M [--cells 5x10,5x100]`` trains one LSTM meta-learner (``agents.lstm``, the
+reward the agent sees) per cell (default ``LSTM_CELLS``) into ``DIR/k{K}_h{H}``; past the exact
+DP its periodic evaluation is against the reference policy (:class:`ReferenceEvalTrainer`).
+``--lstm-dir DIR --lstm-only [--cells ...]`` prints just the LSTM rows.
 
 Rows, each the mean total reward per episode (± its 95% interval) over ``--episodes`` episodes
 (seed 0, the same tasks for every row): random, greedy (posterior mean), epsilon-greedy (0.1),
 UCB1, Thompson sampling (one posterior sample per arm and step), Gittins at the best discount of
-``GAMMAS`` for the cell (chosen on the same episodes, so slightly optimistic), the reference
+``GAMMAS`` for the cell (chosen on the same episodes, so slightly optimistic; at H = 500 only
+0.9 and 0.95, since 0.99's indices past a + b = 100 are computed on demand, far too slowly), the
+reference
 policy (finite-horizon Gittins index, :class:`~bayes_meta_envs.baselines.FiniteGittinsAgent`),
 the bracket on the Bayes-optimal value (:func:`~bayes_meta_envs.baselines.bayes_value_bounds`:
 exact where the DP fits, else the reference's 97.5% lower confidence bound and the Lagrangian
@@ -30,6 +34,8 @@ from collections.abc import Callable
 import numpy as np
 from _machine import describe
 
+from bayes_meta_envs.agents.lstm import LSTMConfig
+from bayes_meta_envs.agents.lstm.trainer import LSTMTrainer
 from bayes_meta_envs.baselines import (
     EpsilonGreedyAgent,
     FiniteGittinsAgent,
@@ -39,6 +45,8 @@ from bayes_meta_envs.baselines import (
     UCB1Agent,
     bayes_value_bounds,
 )
+from bayes_meta_envs.rollout import paired_rollout
+from bayes_meta_envs.scoring.beyond import reference_agent
 
 ARMS = (5, 10, 50)
 HORIZONS = (10, 100, 500)
@@ -105,10 +113,35 @@ def run_lstm(run_dir: str, k: int, h: int, episodes: int) -> tuple[float, float]
     return report.mean_return.mean, report.mean_return.ci95
 
 
-def train_lstms(out: str, minutes: float) -> None:
-    from bayes_meta_envs.agents.lstm import LSTMConfig, train_lstm
+class ReferenceEvalTrainer(LSTMTrainer):
+    """The LSTM trainer with its periodic evaluation against the reference policy (finite-horizon
+    Gittins) where the exact DP does not fit: the trainer's own evaluation needs the exact DP. Its
+    history's ``bayes_gap`` is then the gap to the reference, not to the Bayes-optimal agent."""
 
-    for k, h in LSTM_CELLS:
+    def evaluate(self) -> dict[str, float]:
+        reference = reference_agent(self.task)
+        if reference is None:
+            return super().evaluate()
+        run = paired_rollout(
+            self.agent(),
+            self.task,
+            episodes=self.config.eval_episodes,
+            seed=self.config.eval_seed,
+            reference=reference,
+        )
+        gap, gap_q = run.estimate("bayes_gap"), run.estimate("bayes_gap_q")
+        return {
+            "bayes_gap": gap.mean,
+            "bayes_gap_ci95": gap.ci95,
+            "bayes_gap_q": gap_q.mean,
+            "bayes_gap_q_ci95": gap_q.ci95,
+            "return": run.estimate("return").mean,
+            "agreement": run.estimate("agreement").mean,
+        }
+
+
+def train_lstms(out: str, minutes: float, cells: list[tuple[int, int]]) -> None:
+    for k, h in cells:
         cfg = LSTMConfig(
             env_kwargs={"n_arms": k, "horizon": h},
             hidden_size=64,
@@ -123,8 +156,14 @@ def train_lstms(out: str, minutes: float) -> None:
             num_threads=1,
         )
         t0 = time.perf_counter()
-        _, result = train_lstm(cfg, os.path.join(out, f"k{k}_h{h}"), overwrite=True)
-        print(f"trained K={k} H={h} in {time.perf_counter() - t0:.0f} s: {result}", flush=True)
+        trainer = ReferenceEvalTrainer(cfg, os.path.join(out, f"k{k}_h{h}"), overwrite=True)
+        result = trainer.train()
+        last = result.history[-1] if result.history else {}
+        print(
+            f"trained K={k} H={h} in {time.perf_counter() - t0:.0f} s: {result.updates} updates, "
+            f"last evaluation {last}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -133,10 +172,22 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=5000)
     parser.add_argument("--lstm-dir", help="folder of LSTM runs k{K}_h{H} (from --train-lstm)")
     parser.add_argument("--train-lstm", metavar="DIR", help="train the LSTM cells, then exit")
-    parser.add_argument("--budget-minutes", type=float, default=8.0)
+    parser.add_argument("--budget-minutes", type=float, default=7.0)
+    parser.add_argument("--cells", help="cells to train or score, e.g. 5x100,10x100")
+    parser.add_argument("--lstm-only", action="store_true", help="print the LSTM rows only")
     args = parser.parse_args()
+    cells = (
+        [tuple(int(v) for v in c.split("x")) for c in args.cells.split(",")]
+        if args.cells
+        else list(LSTM_CELLS)
+    )
     if args.train_lstm:
-        train_lstms(args.train_lstm, args.budget_minutes)
+        train_lstms(args.train_lstm, args.budget_minutes, cells)  # type: ignore[arg-type]
+        return
+    if args.lstm_only:
+        for k, h in cells:
+            m, ci = run_lstm(os.path.join(args.lstm_dir, f"k{k}_h{h}"), k, h, args.episodes)
+            print(f"| K={k}, H={h} | LSTM (RL²-style) | {m:.2f} ± {ci:.2f} |", flush=True)
         return
     episodes = 500 if args.quick else args.episodes
     horizons = (10,) if args.quick else HORIZONS
@@ -156,10 +207,11 @@ def main() -> None:
             for name, act in agents.items():
                 m, ci = run_policy(act, k, h, episodes, 0)
                 rows[name] = f"{m:.2f} ± {ci:.2f}"
+            gammas = GAMMAS if h <= 100 else GAMMAS[:2]
             best = max(
                 (
                     (g, run_policy(_belief_policy(GittinsAgent(g, k, h)), k, h, episodes, 0))
-                    for g in GAMMAS
+                    for g in gammas
                 ),
                 key=lambda x: x[1][0],
             )
@@ -178,7 +230,7 @@ def main() -> None:
             else:
                 rows["LSTM (RL²-style)"] = "not run (no GPU)"
             dt = time.perf_counter() - t0
-            print(f"\n## K={k}, H={h} ({dt:.0f} s)")
+            print(f"\n## K={k}, H={h} ({dt:.0f} s)", flush=True)
             for name, cell in rows.items():
                 print(f"| {name} | {cell} |")
 
