@@ -39,7 +39,7 @@ from bayes_meta_envs.analysis.maps import collect_states, fit_map
 from bayes_meta_envs.analysis.markdown import report_markdown, results_json
 from bayes_meta_envs.analysis.study import TaskStudy, study_task
 from bayes_meta_envs.baselines import bayes_agent
-from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.task import MetaTask, task_of
 
@@ -148,7 +148,11 @@ def _run_task(p: Path) -> MetaTask | None:
 def _candidates(runs: Sequence[str | os.PathLike[str]]) -> list[Path]:
     """Run folders: each path, or the folders (recursively, two levels) under it."""
     found: list[Path] = []
+    if isinstance(runs, (str, bytes, os.PathLike)) or not isinstance(runs, Sequence):
+        raise wrong_type("runs", runs, "a sequence of folders")
     for r in runs:
+        if not isinstance(r, (str, os.PathLike)):
+            raise wrong_type("runs", r, "a folder (str or path)")
         p = Path(r)
         if (p / "config.json").is_file():
             found.append(p)
@@ -192,7 +196,18 @@ def write_report(
     dynamics_episodes = check_int("dynamics_episodes", dynamics_episodes, 10)
     check_int("checkpoint_every", checkpoint_every, 1)
     count = check_int("checkpoints", checkpoints, 2)
+    if isinstance(robustness_episodes, (str, bytes)) or not isinstance(
+        robustness_episodes, Sequence
+    ):
+        raise wrong_type("robustness_episodes", robustness_episodes, "a sequence of two ints")
     rob = [check_int("robustness_episodes", n, 10) for n in robustness_episodes]
+    if len(rob) not in (0, 2):
+        raise invalid("robustness_episodes", robustness_episodes, "() or (base, larger)")
+    for name, text in (("command", command), ("notes", notes)):
+        if not isinstance(text, str):
+            raise wrong_type(name, text, "a string")
+    if not isinstance(agents, dict):
+        raise wrong_type("agents", agents, "a dict of name -> agent")
     seed = int(check_seed("seed", seed) or 0)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
