@@ -3,7 +3,8 @@ on a local Ray, then write the report (what is *run* lives here; the report only
 
     python reports/make_study.py [--tasks bernoulli categorical gaussian exponential bandit]
         [--seeds 8] [--minutes-prediction 2.0] [--minutes-bandit 5.0] [--episodes 3000]
-        [--dynamics-episodes 300] [--num-cpus 1] [--out runs/study] [--report reports]
+        [--dynamics-episodes 300] [--num-cpus 1] [--device cpu] [--out runs/study]
+        [--report reports]
 
 Each task is one sweep (``bayes-meta sweep --envs ID --seeds N --config BASE``) into
 ``OUT/<task>/``; a finished trial is not rerun when the script is started again, so an
@@ -96,11 +97,17 @@ def main() -> None:
     p.add_argument("--minutes-bandit", type=float, default=5.0)
     p.add_argument("--episodes", type=int, default=3000)
     p.add_argument("--dynamics-episodes", type=int, default=300)
-    p.add_argument("--robustness", type=int, nargs=2, default=[1000, 5000])
+    p.add_argument(
+        "--robustness", type=int, nargs=2, default=[1000, 5000], help="0 0: no robustness table"
+    )
     p.add_argument("--num-cpus", type=int, default=1)
+    p.add_argument(
+        "--device", default="cpu", choices=["cpu", "cuda", "auto"], help="where the runs train"
+    )
     p.add_argument("--out", default="runs/study")
     p.add_argument("--report", default="reports")
     p.add_argument("--skip-training", action="store_true")
+    p.add_argument("--notes", default=None, help="a Markdown file appended to the report's notes")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,6 +116,7 @@ def main() -> None:
         bandit = task == "bandit"
         base = dict(BANDIT if bandit else PREDICTION)
         base["budget_minutes"] = args.minutes_bandit if bandit else args.minutes_prediction
+        base["device"] = args.device
         if task in SYMLOG:
             base["symlog_inputs"] = True
         cfg = out / f"{task}.json"
@@ -117,6 +125,7 @@ def main() -> None:
             continue
         cmd = ["bayes-meta", "sweep", "--envs", ENVS[task], "--seeds", str(args.seeds)]
         cmd += ["--config", str(cfg), "--num-cpus", str(args.num_cpus), "--out", str(out / task)]
+        cmd += ["--score-episodes", "2000"]  # the report measures behaviour on its own episodes
         times[task] = _run(cmd)
     runs = [str(out / task / "runs") for task in args.tasks]
     notes = out / "notes.md"
@@ -126,10 +135,13 @@ def main() -> None:
         f"{', '.join(args.tasks)}; {args.seeds} runs per task trained by `bayes-meta sweep` on a "
         f"local Ray ({args.num_cpus} CPU), prediction {args.minutes_prediction} min and bandit "
         f"{args.minutes_bandit} min of CPU budget per run; training wall time: {train}.\n"
+        + ("\n" + Path(args.notes).read_text() if args.notes else "")
     )
     cmd = ["bayes-meta", "report", "--runs", *runs, "--out", args.report]
     cmd += ["--episodes", str(args.episodes), "--dynamics-episodes", str(args.dynamics_episodes)]
-    cmd += ["--checkpoints", "12", "--robustness-episodes", *map(str, args.robustness)]
+    cmd += ["--checkpoints", "12"]
+    if min(args.robustness) > 0:
+        cmd += ["--robustness-episodes", *map(str, args.robustness)]
     cmd += ["--notes", str(notes)]
     times["report"] = _run(cmd)
     print(json.dumps({k: round(v) for k, v in times.items()}), flush=True)
