@@ -1,6 +1,6 @@
 """Sweep scaling: 4 short LSTM runs one after the other vs as a sweep on a local Ray (2 CPUs).
 
-Both sides do the same work per run: train (``LSTMTrainer``, one torch thread) and score the
+Both sides do the same work per run: train (``agents.lstm.train``, one torch thread) and score the
 trained agent (``score``, written as ``score.json``). The sequential side runs in this process;
 the sweep side starts a local Ray with ``--num-cpus`` CPUs (timed apart: Ray's start-up
 overhead) and runs :func:`bayes_meta_envs.sweep.run_sweep`, one trial per CPU at a time. Prints a
@@ -23,7 +23,7 @@ from pathlib import Path
 import ray
 import torch
 
-from bayes_meta_envs.agents.lstm import LSTMConfig, LSTMTrainer
+from bayes_meta_envs.agents import load, lstm
 from bayes_meta_envs.scoring import score
 from bayes_meta_envs.sweep import SweepSpec, run_sweep
 
@@ -51,11 +51,10 @@ def sequential(spec: SweepSpec, out: Path) -> float:
     t0 = time.perf_counter()
     for trial in spec.trials():
         fields = {**trial.config, "env_id": trial.env_id, "seed": trial.seed}
-        config = LSTMConfig.from_dict({**fields, "env_kwargs": trial.env_kwargs})
-        trainer = LSTMTrainer(config, out / trial.name)
-        trainer.train(progress=False)
+        config = lstm.LSTMConfig.from_dict({**fields, "env_kwargs": trial.env_kwargs})
+        run = lstm.train(config, out / trial.name, progress=False)
         report = score(
-            trainer.agent(), trial.env_id, episodes=trial.score_episodes, seed=trial.score_seed
+            load(run.path), trial.env_id, episodes=trial.score_episodes, seed=trial.score_seed
         )
         (out / trial.name / "score.json").write_text(report.to_json())
     return time.perf_counter() - t0

@@ -50,8 +50,10 @@ import torch
 from _machine import describe  # this folder's helper (scripts run from here)
 
 from bayes_meta_envs import agents
+from bayes_meta_envs.agents import lstm
 from bayes_meta_envs.agents import recurrent_ppo as rp
-from bayes_meta_envs.agents.lstm import DEMO_CONFIG, LSTMConfig, LSTMTrainer
+from bayes_meta_envs.agents.lstm import DEMO_CONFIG, LSTMConfig
+from bayes_meta_envs.agents.lstm.net import resolve_device
 from bayes_meta_envs.scoring import score
 
 ENV_ID = "MetaBandit-v0"
@@ -81,38 +83,35 @@ def run_lstm(
             "budget_minutes": budget_s / 60.0,
         }
     )
-    torch.set_num_threads(cfg.num_threads)
-    trainer = LSTMTrainer(cfg, tmp / f"lstm-{budget_s:g}-{len(os.listdir(tmp))}")
     t0 = time.perf_counter()
-    result = trainer.train()
+    run = lstm.train(cfg, tempfile.mkdtemp(prefix="lstm-", dir=tmp), progress=False)
     wall = time.perf_counter() - t0
     return {
         "learner": "lstm",
         "seed": seed,
         "signal": cfg.reward_signal,
-        "device": str(trainer.device),
+        "device": str(resolve_device(cfg.device)),
         "overrides": overrides,
-        "training": f"{result.updates} upd",
-        "env_steps": result.env_steps,
+        "training": f"{run.updates} upd",
+        "env_steps": run.env_steps,
         "train_s": wall,
-        "agent": trainer.agent(),
+        "agent": agents.load(run.path),
     }
 
 
 def run_rppo(budget_s: float, seed: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    cfg = rp.RecurrentPPOConfig(lstm_hidden_size=args.hidden, embed_size=args.embed)
-    torch.set_num_threads(args.threads)
-    t0 = time.perf_counter()
-    out = rp.train(
-        ENV_ID,
-        config=cfg,
-        budget_minutes=budget_s / 60.0,
-        out_dir=tmp / f"rppo-{budget_s:g}-{seed}",
+    cfg = rp.RecurrentPPOConfig(
+        env_id=ENV_ID,
         seed=seed,
+        hidden_size=args.hidden,
+        embed_size=args.embed,
+        num_threads=args.threads,
+        budget_minutes=budget_s / 60.0,
     )
+    t0 = time.perf_counter()
+    run = rp.train(cfg, tempfile.mkdtemp(prefix="rppo-", dir=tmp), progress=False)
     wall = time.perf_counter() - t0
-    saved = json.loads((out / "config.json").read_text())
-    steps = int(saved.get("training", {}).get("timesteps", 0))
+    steps = run.env_steps
     return {
         "learner": "recurrent-ppo",
         "seed": seed,
@@ -122,7 +121,7 @@ def run_rppo(budget_s: float, seed: int, args: argparse.Namespace, tmp: Path) ->
         "training": f"{steps:,} steps" if steps else "-",
         "env_steps": steps,
         "train_s": wall,
-        "agent": agents.load(out),
+        "agent": agents.load(run.path),
     }
 
 

@@ -21,12 +21,14 @@ shared machine; the ratio column is the LSTM trainer's rate over each row's.
 
     python benchmarks/training_throughput.py            # 5-7 minutes on 2 shared CPU cores
     python benchmarks/training_throughput.py --quick    # 1-2 minutes
+
+Both trainers run through the one recipe protocol (``recipe.train(config, out_dir,
+callback=...)``), each repeat in a fresh run folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
 import time
 from pathlib import Path
@@ -37,13 +39,36 @@ from _machine import describe  # this folder's helper (scripts run from here)
 Rate = tuple[float, float, int, dict[str, Any]]  # steps/s, steps per CPU-second, params, shape
 
 
+def _rate(recipe: Any, config: Any, tmp: Path, per_update: int) -> tuple[float, float, Path]:
+    """Steps/s and steps per CPU-second of ``recipe.train(config, ...)`` over its iterations
+    after the first (a stamp after each one, from the recipe's callback), in a fresh folder;
+    and that run folder."""
+    stamps: list[tuple[float, float]] = []
+    run = recipe.train(
+        config,
+        tempfile.mkdtemp(dir=tmp),
+        progress=False,
+        callback=lambda _event: stamps.append((time.perf_counter(), time.process_time())),
+    )
+    steps = per_update * (len(stamps) - 1)
+    wall, cpu = stamps[-1][0] - stamps[0][0], stamps[-1][1] - stamps[0][1]
+    return steps / wall, steps / cpu, run.path
+
+
 def lstm_rate(
-    updates: int, tmp: Path, seed: int, hidden: int, embed: int, num_envs: int | None = None
+    updates: int,
+    tmp: Path,
+    seed: int,
+    hidden: int,
+    embed: int,
+    threads: int,
+    num_envs: int | None = None,
 ) -> Rate:
     """Steps/s of the LSTM trainer over ``updates`` updates after the first."""
-    from bayes_meta_envs.agents.lstm import LSTMConfig, LSTMTrainer
+    from bayes_meta_envs.agents import lstm
+    from bayes_meta_envs.task import task_of
 
-    cfg = LSTMConfig(
+    cfg = lstm.LSTMConfig(
         env_id="MetaBandit-v0",
         seed=seed,
         hidden_size=hidden,
@@ -54,55 +79,53 @@ def lstm_rate(
         checkpoint_every=10**6,
         eval_episodes=64,
         tensorboard=False,
+        num_threads=threads,
     )
-    trainer = LSTMTrainer(cfg, tmp / f"lstm-{seed}")
-    stamps: list[tuple[float, float]] = []
-    trainer.train(
-        callback=lambda _t, _logs: stamps.append((time.perf_counter(), time.process_time()))
-    )
-    per_update = cfg.num_envs * trainer.spec.horizon
-    steps = per_update * (len(stamps) - 1)
-    params = sum(p.numel() for p in trainer.net.parameters())
+    per_update = cfg.num_envs * task_of(cfg.env_id).horizon
+    wall, cpu, path = _rate(lstm, cfg, tmp, per_update)
+    params = sum(p.numel() for p in lstm.LSTMAgent.load(path).net.parameters())
     shape = {"hidden": cfg.hidden_size, "embed": cfg.embed_size, "batch": per_update}
-    wall = stamps[-1][0] - stamps[0][0]
-    cpu = stamps[-1][1] - stamps[0][1]
-    return steps / wall, steps / cpu, params, shape
+    return wall, cpu, params, shape
 
 
 # rl-baselines3-zoo's ppo_lstm hyperparameters (CartPoleNoVel-v1), SB3's DummyVecEnv: what a user
 # who takes the zoo's recurrent-PPO settings off the shelf would run
-RL_ZOO = {"n_envs": 8, "n_steps": 32, "batch_size": 256, "n_epochs": 20, "vectorization": "dummy"}
+RL_ZOO = {
+    "num_envs": 8,
+    "n_steps": 32,
+    "batch_size": 256,
+    "n_epochs": 20,
+    "vectorization": "dummy",
+}
 
 
 def rppo_rate(
-    rollouts: int, tmp: Path, seed: int, overrides: dict[str, Any], hidden: int, embed: int
+    rollouts: int,
+    tmp: Path,
+    seed: int,
+    overrides: dict[str, Any],
+    hidden: int,
+    embed: int,
+    threads: int,
 ) -> Rate:
     """Steps/s of RecurrentPPO training over ``rollouts`` rollouts (and updates) after the first."""
     from bayes_meta_envs.agents import recurrent_ppo as rp
 
-    base = {**rp.RecurrentPPOConfig().to_dict(), **overrides}
-    per_rollout = base["n_envs"] * base["n_steps"]
-    cfg = rp.RecurrentPPOConfig(
-        **{
-            **base,
-            "total_timesteps": per_rollout * (rollouts + 1),
-            "lstm_hidden_size": hidden,
-            "embed_size": embed,
-        }
+    base = rp.RecurrentPPOConfig(env_id="MetaBandit-v0", seed=seed, **overrides)
+    per_rollout = base.num_envs * base.n_steps
+    cfg = base.replace(
+        total_timesteps=per_rollout * (rollouts + 1),
+        hidden_size=hidden,
+        embed_size=embed,
+        num_threads=threads,
     )
-    tag = "-".join(str(v) for v in overrides.values())
-    out = rp.train("MetaBandit-v0", config=cfg, out_dir=tmp / f"rppo-{tag}-{seed}")
-    with (out / rp.LOG_FILE).open() as fh:
-        rows = list(csv.DictReader(fh))
-    # a row is written at the end of each rollout, before its update: rows[0] -> rows[-1] spans
-    # (rollouts - 1) full collect + update cycles
-    steps = float(rows[-1]["timesteps"]) - float(rows[0]["timesteps"])
-    wall = float(rows[-1]["wall_s"]) - float(rows[0]["wall_s"])
-    cpu = float(rows[-1]["cpu_s"]) - float(rows[0]["cpu_s"])
-    model = rp.load_model(out)
+    # a stamp after each rollout's update: the first to the last spans (rollouts - 1) full
+    # collect + update cycles
+    wall, cpu, path = _rate(rp, cfg, tmp, per_rollout)
+    model = rp.load_model(path)
     params = sum(p.numel() for p in model.policy.parameters())
-    shape = {"hidden": cfg.lstm_hidden_size, "embed": cfg.embed_size, "batch": per_rollout}
-    return steps / wall, steps / cpu, params, shape
+    shape = {"hidden": cfg.hidden_size, "embed": cfg.embed_size, "batch": per_rollout}
+    return wall, cpu, params, shape
 
 
 def main() -> None:
@@ -130,7 +153,7 @@ def main() -> None:
 
     hidden = args.hidden if args.hidden is not None else LSTMConfig().hidden_size
     embed = args.embed if args.embed is not None else LSTMConfig().embed_size
-    net = {"hidden": hidden, "embed": embed}
+    net = {"hidden": hidden, "embed": embed, "threads": args.threads}
 
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

@@ -3,7 +3,9 @@
 The Agent protocol itself is :mod:`bayes_meta_envs.protocol` (re-exported here). The meta-learners
 need torch (the ``train`` extra): :mod:`bayes_meta_envs.agents.lstm` (the fast LSTM trainer) and
 :mod:`bayes_meta_envs.agents.recurrent_ppo` (the sb3-contrib recipe) are imported when one of
-their names is first used, so ``import bayes_meta_envs.agents`` stays light.
+their names is first used, so ``import bayes_meta_envs.agents`` stays light. Both are trained
+through one protocol, ``recipe.train(config, out_dir, *, resume=False, overwrite=False) ->
+RunFolder`` (:mod:`bayes_meta_envs.agents.recipes`, :data:`RECIPES` by name).
 """
 
 from __future__ import annotations
@@ -20,22 +22,20 @@ from bayes_meta_envs.agents.adapters import (
     from_predict,
     from_sb3,
 )
+from bayes_meta_envs.agents.recipes import RECIPES
 from bayes_meta_envs.agents.resolve import resolve_agent
+from bayes_meta_envs.agents.run_folder import RunFolder, TrainEvent
 from bayes_meta_envs.agents.zoo import load, zoo_names
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
 from bayes_meta_envs.protocol import Agent, BaseAgent, tie_split
 
 if TYPE_CHECKING:
     from bayes_meta_envs.agents import lstm, recurrent_ppo
-    from bayes_meta_envs.agents.lstm import (
-        LSTMAgent,
-        LSTMConfig,
-        LSTMTrainer,
-        TrainResult,
-        train_lstm,
-    )
+    from bayes_meta_envs.agents.lstm import LSTMAgent, LSTMConfig, LSTMTrainer
+    from bayes_meta_envs.agents.recurrent_ppo import RecurrentPPOConfig
 
 __all__ = [
+    "RECIPES",
     "Agent",
     "BanditBeliefAgent",
     "BaseAgent",
@@ -44,8 +44,10 @@ __all__ = [
     "LSTMConfig",
     "LSTMTrainer",
     "PredictAgent",
+    "RecurrentPPOConfig",
+    "RunFolder",
     "SB3Agent",
-    "TrainResult",
+    "TrainEvent",
     "as_agent",
     "from_callable",
     "from_predict",
@@ -55,7 +57,6 @@ __all__ = [
     "recurrent_ppo",
     "resolve_agent",
     "tie_split",
-    "train_lstm",
     "zoo_names",
 ]
 
@@ -63,9 +64,8 @@ __all__ = [
 _LAZY: dict[str, str | None] = {
     "lstm": None,
     "recurrent_ppo": None,
-    **dict.fromkeys(
-        ("LSTMAgent", "LSTMConfig", "LSTMTrainer", "TrainResult", "train_lstm"), "lstm"
-    ),
+    **dict.fromkeys(("LSTMAgent", "LSTMConfig", "LSTMTrainer"), "lstm"),
+    "RecurrentPPOConfig": "recurrent_ppo",
 }
 _EXTRAS = {
     "torch": "train",

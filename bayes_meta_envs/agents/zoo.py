@@ -7,7 +7,8 @@ and ``checkpoints/ckpt_NNNNNN/`` with the weights at about every 10% of training
 :func:`zoo_path` gives a folder. The model cards live in the repository's ``agents/NAME/``.
 
 A run folder (a zoo entry, or any folder written by ``bayes-meta train``) holds a ``config.json``
-whose ``"algo"`` field says which recipe wrote it (:mod:`bayes_meta_envs.agents.run_folder`):
+whose ``"algo"`` field says which recipe wrote it (:mod:`bayes_meta_envs.agents.run_folder`);
+that recipe's ``load_agent`` loads it (:mod:`bayes_meta_envs.agents.recipes`):
 
 * ``"lstm"``: :class:`bayes_meta_envs.agents.lstm.LSTMAgent` (``config.json`` +
   ``model.safetensors``);
@@ -24,7 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bayes_meta_envs.agents.run_folder import CONFIG_FILE, KNOWN_ALGOS, read_algo
+from bayes_meta_envs.agents import recipes
+from bayes_meta_envs.agents.run_folder import KNOWN_ALGOS, read_algo, run_of
 from bayes_meta_envs.errors import CheckpointError, invalid, wrong_type
 
 __all__ = [
@@ -41,8 +43,6 @@ __all__ = [
 ZOO_ALGOS = KNOWN_ALGOS
 #: Where the zoo's agents are installed (package data).
 ZOO_DIR = Path(__file__).resolve().parent.parent / "zoo"
-#: A checkpoint folder of an LSTM run holds this file (and no config.json).
-_TRAINER_STATE = "trainer_state.json"
 #: ``"zoo:NAME"`` names a zoo agent explicitly (``bayes-meta score --agent zoo:NAME``).
 ZOO_PREFIX = "zoo:"
 
@@ -92,17 +92,8 @@ def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
             f"agent folder {os.fspath(path)!r} does not exist, and it is not the name of a zoo "
             f"agent (zoo_names(): {zoo_names()})"
         )
-    run = Path(path)
-    if not (run / CONFIG_FILE).is_file() and (run / _TRAINER_STATE).is_file():
-        run = run.parent.parent  # a checkpoint folder checkpoints/ckpt_NNNNNN of a run
-    algo = read_algo(run)
-    if algo == "lstm":
-        from bayes_meta_envs.agents.lstm.agent import LSTMAgent  # torch: the `train` extra
-
-        return LSTMAgent.load(path, seed=seed)
-    from bayes_meta_envs.agents.recurrent_ppo.io import load_agent  # torch and sb3-contrib
-
-    return load_agent(Path(path))
+    algo = read_algo(run_of(Path(path)))  # a checkpoint folder loads with its run's config
+    return recipes.get(algo).load_agent(Path(path), seed=seed)
 
 
 def zoo_folders(root: str | os.PathLike[str]) -> list[Path]:

@@ -26,6 +26,7 @@ from typing import Any
 from bayes_meta_envs import agents
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._validate import check_int
+from bayes_meta_envs.agents import lstm
 from bayes_meta_envs.agents.lstm.config import DEMO_CONFIG, LSTMConfig
 from bayes_meta_envs.analysis import plots
 from bayes_meta_envs.baselines.registry import BANDIT_BASELINES, BASELINE_LABELS, make_baseline
@@ -99,9 +100,10 @@ def run(args: argparse.Namespace) -> int:
     )
     t0 = time.perf_counter()
     # the demo owns DIR/agent: a rerun replaces the previous demo's agent
-    agent, result = agents.train_lstm(
-        config, out / "agent", overwrite=True, progress=not args.no_progress
+    result = lstm.train(
+        config, out / "agent", overwrite=True, progress=False if args.no_progress else None
     )
+    agent = agents.load(result.path)
     t_train = time.perf_counter() - t0
     print(
         f"trained {result.updates} updates, {result.env_steps:,} env steps "

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bayes_meta_envs import sweep
+from bayes_meta_envs.agents._recipe import flatten_config
 from bayes_meta_envs.cli._common import parse_env_kwargs
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
 
@@ -91,9 +92,11 @@ def _spec(args: argparse.Namespace) -> sweep.SweepSpec:
         path = Path(args.config)
         if not path.is_file():
             raise InvalidArgumentError(f"--config file {str(path)!r} does not exist")
-        config = _json_object("--config", path.read_text(encoding="utf-8"))
-        for key in ("algo", "env_id", "env_kwargs", "seed", "format_version"):
-            config.pop(key, None)  # a run's config.json works as a base config
+        # a run's config.json (of any version) works as a base config: its fields, in today's
+        # names, without those every trial sets
+        config = flatten_config(_json_object("--config", path.read_text(encoding="utf-8")))
+        for key in ("env_id", "env_kwargs", "seed"):
+            config.pop(key, None)
     grid = _json_object("--grid", args.grid) if args.grid is not None else {}
     env_kwargs = parse_env_kwargs(args.env_kwargs) or {}
     return sweep.SweepSpec(

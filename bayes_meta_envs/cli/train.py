@@ -2,37 +2,37 @@
 
 ::
 
-    bayes-meta train --algo lstm --env MetaBandit-v0 [--config FILE] [--budget-minutes M]
-                     [--out DIR] [--resume] [--seed S]
-    bayes-meta train --algo recurrent-ppo --env MetaBandit-v0 ...
+    bayes-meta train [--algo lstm|recurrent-ppo] --env MetaBandit-v0 [--config FILE]
+                     [--budget-minutes M] [--out DIR] [--resume] [--seed S]
 
-``lstm`` runs :func:`bayes_meta_envs.agents.lstm.train_lstm` with an
-:class:`~bayes_meta_envs.agents.lstm.config.LSTMConfig` (from ``--config``, from the run folder
-when resuming, or the defaults for ``--env``), the options overriding its fields;
-``recurrent-ppo`` runs :func:`bayes_meta_envs.agents.recurrent_ppo.train`. Both need the
-``train`` extra (torch), imported only when the command runs.
+Every recipe (:mod:`bayes_meta_envs.agents.recipes`) is run the same way: its config (from
+``--config``, from the run folder when resuming, or the defaults for ``--env``), the options
+overriding its fields, then ``recipe.train(config, out, resume=..., overwrite=...)``. Both
+recipes need the ``train`` extra (torch), imported only when the command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from bayes_meta_envs import agents
-from bayes_meta_envs.agents.lstm.config import LSTMConfig
+from bayes_meta_envs.agents import recipes
+from bayes_meta_envs.agents._recipe import RecipeConfig
 from bayes_meta_envs.agents.run_folder import CONFIG_FILE
 from bayes_meta_envs.cli._common import evaluation_line, parse_env_kwargs, positive_float
-from bayes_meta_envs.errors import invalid, require
+from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.task import task_of
 
 __all__ = ["configure", "run"]
 
+#: Options that set a config field of the same name (``--num-threads`` sets ``num_threads``).
+_FIELD_OPTIONS = ("budget_minutes", "seed", "num_threads", "device", "reward_signal")
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--algo", choices=["lstm", "recurrent-ppo"], default="lstm")
+    parser.add_argument("--algo", choices=list(recipes.RECIPES), default="lstm")
     parser.add_argument("--env", default=None, metavar="ID", help="registered environment id")
     parser.add_argument(
         "--env-kwargs", default=None, metavar="JSON", help="environment kwargs as a JSON object"
@@ -83,22 +83,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.algo == "recurrent-ppo":
-        return _run_recurrent_ppo(args)
-    config = _lstm_config(args)
-    out = Path(args.out) if args.out else Path("runs") / f"lstm-{config.env_id}"
+    recipe = recipes.get(args.algo)
+    config = _config(args, recipe.Config)
+    out = Path(args.out) if args.out else Path("runs") / f"{recipe.ALGO}-{config.env_id}"
     t0 = time.perf_counter()
-    _, result = agents.train_lstm(
-        config, out, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress
+    result = recipe.train(
+        config,
+        out,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        progress=False if args.no_progress else None,
     )
     wall = time.perf_counter() - t0
-    bandit = task_of(config.env_id, **config.env_kwargs).is_bandit
-    signal = config.reward_signal if bandit else "log_loss"
     print(
         f"trained {result.updates} updates ({result.env_steps:,} env steps) in "
         f"{result.wall_seconds:.1f} s of training ({wall:.1f} s with evaluation and saving)"
         + (" (stopped by the budget)" if result.stopped_by_budget else "")
-        + f"; learning signal: {signal}"
+        + (f"; learning signal: {_signal(config)}" if _signal(config) else "")
     )
     line = evaluation_line(result.history)
     if line is not None:
@@ -107,17 +108,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lstm_config(args: argparse.Namespace) -> LSTMConfig:
-    """The config of an LSTM run: ``--config``, the run folder's when resuming, or the defaults
-    for ``--env``; then the options that were given replace its fields."""
+def _signal(config: RecipeConfig) -> str | None:
+    """The learning signal of an LSTM run (bandits: its reward signal; prediction: the
+    log-loss); None for a recipe without one."""
+    signal = getattr(config, "reward_signal", None)
+    if signal is None:
+        return None
+    return str(signal) if task_of(config.env_id, **config.env_kwargs).is_bandit else "log_loss"
+
+
+def _config(args: argparse.Namespace, cls: type[RecipeConfig]) -> RecipeConfig:
+    """The config of the run: ``--config``, the run folder's when resuming, or the defaults for
+    ``--env``; then the options that were given replace its fields."""
     if args.config is not None:
-        config = LSTMConfig.from_json(args.config)
+        config = cls.from_json(args.config)
     elif args.resume and args.out is not None and (Path(args.out) / CONFIG_FILE).is_file():
-        config = LSTMConfig.from_json(Path(args.out) / CONFIG_FILE)
+        config = cls.from_json(Path(args.out) / CONFIG_FILE)
     else:
         if args.env is None:
             raise invalid("--env", None, "a registered environment id (or give --config)")
-        config = LSTMConfig(env_id=args.env)
+        config = cls(env_id=args.env)  # type: ignore[call-arg]
     changes: dict[str, Any] = {}
     if args.env is not None and args.env != config.env_id:
         changes["env_id"] = args.env
@@ -125,44 +135,13 @@ def _lstm_config(args: argparse.Namespace) -> LSTMConfig:
     kwargs = parse_env_kwargs(args.env_kwargs)
     if kwargs is not None:
         changes["env_kwargs"] = kwargs
-    if args.budget_minutes is not None:
-        changes["budget_minutes"] = args.budget_minutes
-    if args.seed is not None:
-        changes["seed"] = args.seed
-    if args.num_threads is not None:
-        changes["num_threads"] = args.num_threads
-    if args.device is not None:
-        changes["device"] = args.device
-    if args.reward_signal is not None:
-        changes["reward_signal"] = args.reward_signal
+    fields = cls.field_names()
+    for name in _FIELD_OPTIONS:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if name not in fields:
+            option = "--" + name.replace("_", "-")
+            raise invalid(option, value, f"not given: the {config.ALGO} recipe has no {name}")
+        changes[name] = value
     return config.replace(**changes) if changes else config
-
-
-def _run_recurrent_ppo(args: argparse.Namespace) -> int:
-    recurrent_ppo = agents.recurrent_ppo
-    config = None
-    env_id = args.env
-    env_kwargs = parse_env_kwargs(args.env_kwargs)
-    if args.config is not None:
-        config = recurrent_ppo.RecurrentPPOConfig.from_json(args.config)
-        data = json.loads(Path(args.config).read_text())
-        if isinstance(data, dict) and "env_id" in data:
-            env_id = env_id or data["env_id"]
-            if env_kwargs is None and data.get("env_id") == env_id:
-                env_kwargs = data.get("env_kwargs")
-    if env_id is None:
-        raise invalid("--env", None, "a registered environment id")
-    if args.num_threads is not None:
-        require("torch", "train").set_num_threads(args.num_threads)
-    out = recurrent_ppo.train(
-        env_id,
-        env_kwargs,
-        config,
-        args.budget_minutes,
-        args.out,
-        args.resume,
-        args.seed,  # None: the saved run's seed when resuming, else 0
-        overwrite=args.overwrite,
-    )
-    print(f"wrote {out}")
-    return 0

@@ -17,11 +17,13 @@ from typing import Any, cast
 
 from bayes_meta_envs._io import jsonable
 from bayes_meta_envs._validate import check_choice, check_int, check_mapping, check_seed
+from bayes_meta_envs.agents.recipes import RECIPES
 from bayes_meta_envs.errors import invalid, wrong_type
 
 __all__ = ["ALGOS", "RUNS_DIR", "SweepSpec", "TrialSpec"]
 
-ALGOS = ("lstm", "recurrent-ppo")
+#: The recipes a sweep can run (:data:`bayes_meta_envs.agents.recipes.RECIPES`).
+ALGOS = tuple(RECIPES)
 #: The folder of the sweep folder that holds one run folder per trial.
 RUNS_DIR = "runs"
 #: Fields a grid or a base config may not set: each trial sets them itself.
@@ -98,12 +100,13 @@ class SweepSpec:
     Args:
         envs: env ids, or ``(env_id, env_kwargs)`` pairs.
         seeds: the training seeds (an int ``N`` means ``0 .. N-1``).
-        config: the base config of every run (fields of
-            :class:`~bayes_meta_envs.agents.lstm.LSTMConfig`, or of
-            :class:`~bayes_meta_envs.agents.recurrent_ppo.RecurrentPPOConfig` plus
-            ``budget_minutes`` for ``algo="recurrent-ppo"``).
+        config: the base config of every run (fields of the recipe's config:
+            :class:`~bayes_meta_envs.agents.lstm.LSTMConfig`,
+            :class:`~bayes_meta_envs.agents.recurrent_ppo.RecurrentPPOConfig`; 0.2 names are
+            accepted).
         grid: ``{field: [values]}``; the trials take every combination (the Cartesian product).
-        algo: ``"lstm"`` (the fast LSTM trainer) or ``"recurrent-ppo"`` (the sb3-contrib recipe).
+        algo: the recipe, one of :data:`ALGOS`: ``"lstm"`` (the fast LSTM trainer) or
+            ``"recurrent-ppo"`` (the sb3-contrib recipe).
         score_episodes, score_seed: the final :func:`~bayes_meta_envs.scoring.score` of each
             run (written as ``score.json`` in its run folder).
     """

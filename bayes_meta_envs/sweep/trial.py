@@ -1,20 +1,18 @@
 """One trial of a sweep, run by Ray Tune in a worker process: :func:`run_trial`.
 
-The trial trains one run into its normal run folder (``config.json``, ``checkpoints/``,
-``history.json``, ``model.safetensors``) with the package's own trainer, reports every new
-evaluation record to Tune (:func:`ray.tune.report`), and finally scores the trained agent
+The trial trains one run into its normal run folder with its recipe's ``train`` (any recipe of
+:mod:`bayes_meta_envs.agents.recipes`, through the one recipe protocol), reports every new
+history record to Tune (:func:`ray.tune.report`), and finally scores the trained agent
 (:func:`~bayes_meta_envs.scoring.score`, written as ``score.json``).
 
-Checkpoints: each new LSTM checkpoint of the run folder is also handed to Tune (a copy of the
-``checkpoints/ckpt_NNNNNN`` folder beside a small ``sweep_trial.json``). When Tune restarts the
-trial (the sweep was interrupted and started again, or Tune's fault tolerance retries it),
-:func:`ray.tune.get_checkpoint` returns the last one: it is put back into the run folder (when
-missing there) and the trainer resumes from the newest checkpoint of the run folder (a checkpoint
-written just before the interruption and not yet handed to Tune counts too, when the run folder
-holds this trial's config), so the run ends with the same weights as an uninterrupted one (on
-CPU). Without a Tune checkpoint or a matching run folder the trial starts afresh.
-A RecurrentPPO trial hands Tune nothing until it has trained; restarted, it resumes from the
-recipe's periodic save in its run folder when that folder holds this trial's run.
+Checkpoints: each new checkpoint of the run folder (``checkpoints/ckpt_NNNNNN``, every recipe
+writes them) is also handed to Tune (a copy of the folder beside a small ``sweep_trial.json``).
+When Tune restarts the trial (the sweep was interrupted and started again, or Tune's fault
+tolerance retries it), :func:`ray.tune.get_checkpoint` returns the last one: it is put back into
+the run folder (when missing there) and the recipe resumes from the newest checkpoint of the run
+folder (a checkpoint written just before the interruption and not yet handed to Tune counts
+too, when it holds this trial's run), so the run ends with the same weights as an uninterrupted
+one (on CPU). Without a Tune checkpoint or a matching run folder the trial starts afresh.
 
 Needs Ray Tune (the ``sweep`` extra) and torch (the ``train`` extra), imported at the top.
 """
@@ -29,15 +27,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
+import torch  # noqa: F401 - the recipes' training needs it; a missing one fails here
 from ray import tune
 
-from bayes_meta_envs._io import atomic_write_text, jsonable
-from bayes_meta_envs.agents import recurrent_ppo, run_folder, zoo
-from bayes_meta_envs.agents.lstm.checkpoint import CHECKPOINT_DIR, latest_checkpoint
-from bayes_meta_envs.agents.lstm.config import LSTMConfig
-from bayes_meta_envs.agents.lstm.trainer import LSTMTrainer
-from bayes_meta_envs.errors import BayesMetaError
+from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs.agents import recipes, run_folder, zoo
+from bayes_meta_envs.agents._recipe import RecipeConfig
+from bayes_meta_envs.agents.run_folder import CHECKPOINT_DIR, TrainEvent
 from bayes_meta_envs.scoring import score
 from bayes_meta_envs.sweep.spec import TrialSpec
 from bayes_meta_envs.sweep.summary import SCORE_FILE
@@ -48,28 +44,10 @@ __all__ = ["TRIAL_STATE", "run_trial"]
 TRIAL_STATE = "sweep_trial.json"
 
 
-def _holds_lstm_run(run_dir: Path, config: LSTMConfig) -> bool:
-    """Whether the run folder ``run_dir`` holds an LSTM run of ``config``."""
-    try:
-        return LSTMConfig.from_dict(run_folder.read_config(run_dir, algo="lstm")) == config
-    except BayesMetaError:
-        return False
-
-
-def _holds_recurrent_ppo_run(
-    run_dir: Path, trial: TrialSpec, config: recurrent_ppo.RecurrentPPOConfig
-) -> bool:
-    """Whether ``run_dir`` holds a RecurrentPPO run (a periodic save) of this trial."""
-    try:
-        saved = run_folder.read_config(run_dir, algo="recurrent-ppo")
-    except BayesMetaError:
-        return False
-    return (
-        saved.get("env_id") == trial.env_id
-        and saved.get("env_kwargs") == jsonable(trial.env_kwargs)
-        and saved.get("seed") == trial.seed
-        and saved.get("config") == config.to_dict()
-    )
+def _holds_run(run_dir: Path, config: RecipeConfig) -> bool:
+    """Whether the newest checkpoint of ``run_dir`` belongs to the run of ``config``."""
+    saved = run_folder.checkpoint_run(run_dir)
+    return saved is not None and not config.differences(saved)
 
 
 class _Session:
@@ -79,7 +57,6 @@ class _Session:
         self.run_dir = run_dir
         self.start = time.perf_counter()
         self.prior_seconds = 0.0
-        self.reported_evals = 0
         self.reported_ckpt: str | None = None
         self.restored: dict[str, Any] | None = None
         checkpoint = tune.get_checkpoint()
@@ -118,48 +95,24 @@ class _Session:
         self.reported_ckpt = name
 
 
-def _lstm(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
+def _trial_config(trial: TrialSpec, threads: int) -> RecipeConfig:
+    """The trial's config: the sweep's settings, its env and seed, ``threads`` torch threads
+    (unless the settings name ``num_threads``)."""
     fields = {"num_threads": threads, **trial.config}
-    config = LSTMConfig.from_dict(
-        {**fields, "env_id": trial.env_id, "env_kwargs": trial.env_kwargs, "seed": trial.seed}
-    )
-    torch.set_num_threads(config.num_threads)
-    # the run folder's own checkpoints count too: one written just before an interruption, and
-    # not yet handed to Tune, is resumed from rather than trained again
-    session = _Session(run_dir, lambda d: _holds_lstm_run(d, config))
-    trainer = LSTMTrainer(config, run_dir, resume=latest_checkpoint(run_dir) is not None)
-    session.reported_evals = len(trainer.history)
-
-    def report(tr: LSTMTrainer, _logs: Any = None) -> None:
-        # each new evaluation record as it is (its own update count), then a new checkpoint
-        for record in tr.history[session.reported_evals :]:
-            session.report(dict(record))
-        session.reported_evals = len(tr.history)
-        ck = latest_checkpoint(run_dir)
-        if ck is not None and ck.name != session.reported_ckpt:
-            session.report({"update": tr.update_count}, ck)
-
-    trainer.train(progress=False, callback=report)
-    report(trainer)  # the final evaluation and checkpoint
-    return session, trainer.agent()
+    fields.update(env_id=trial.env_id, env_kwargs=trial.env_kwargs, seed=trial.seed)
+    return recipes.config_of(trial.algo, fields)
 
 
-def _recurrent_ppo(trial: TrialSpec, run_dir: Path, threads: int) -> Any:
-    fields = dict(trial.config)
-    budget = fields.pop("budget_minutes", None)
-    config = recurrent_ppo.RecurrentPPOConfig.from_dict(fields)
-    torch.set_num_threads(threads)
-    session = _Session(run_dir, lambda d: _holds_recurrent_ppo_run(d, trial, config))
-    if session.restored is None or not session.restored.get("trained"):
-        # sb3-contrib is imported here, on first use, not by the LSTM trials; a retried or
-        # restarted trial resumes from the recipe's periodic save in its run folder (the
-        # session kept the folder only when it holds this trial's run)
-        resume = (run_dir / run_folder.CONFIG_FILE).is_file()
-        recurrent_ppo.train(
-            trial.env_id, trial.env_kwargs, config, budget, run_dir, resume, trial.seed
-        )
-        session.report({}, trained=True)
-    return session, zoo.load(run_dir)
+def _reporter(session: _Session) -> Callable[[TrainEvent], None]:
+    """The recipe's callback: each new history record to Tune, then each new checkpoint."""
+
+    def report(event: TrainEvent) -> None:
+        if event.record is not None:
+            session.report(dict(event.record))
+        if event.checkpoint is not None and event.checkpoint.name != session.reported_ckpt:
+            session.report({"update": event.updates}, event.checkpoint)
+
+    return report
 
 
 def run_trial(params: dict[str, Any]) -> None:
@@ -171,11 +124,23 @@ def run_trial(params: dict[str, Any]) -> None:
     point = params["point"]
     trial = TrialSpec.from_dict(point["trial"])
     run_dir = Path(point["run_dir"])
-    threads = int(point["threads"])
-    train = _lstm if trial.algo == "lstm" else _recurrent_ppo
-    session, agent = train(trial, run_dir, threads)
+    config = _trial_config(trial, int(point["threads"]))
+    # the run folder's own checkpoints count too: one written just before an interruption, and
+    # not yet handed to Tune, is resumed from rather than trained again
+    session = _Session(run_dir, lambda d: _holds_run(d, config))
+    if session.restored is None or not session.restored.get("trained"):
+        resume = _holds_run(run_dir, config)
+        recipes.get(trial.algo).train(
+            config,
+            run_dir,
+            resume=resume,
+            overwrite=not resume,
+            progress=False,
+            callback=_reporter(session),
+        )
+        session.report({}, trained=True)
     report = score(
-        agent,
+        zoo.load(run_dir),
         trial.env_id,
         env_kwargs=trial.env_kwargs,
         episodes=trial.score_episodes,

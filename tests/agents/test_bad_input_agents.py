@@ -17,9 +17,9 @@ pytest.importorskip("sb3_contrib")
 
 from bayes_meta_envs.agents import recurrent_ppo as rp  # noqa: E402
 from bayes_meta_envs.agents.lstm.agent import MIN_BATCH, LSTMAgent  # noqa: E402
-from bayes_meta_envs.agents.lstm.checkpoint import latest_checkpoint  # noqa: E402
 from bayes_meta_envs.agents.lstm.trainer import LSTMTrainer  # noqa: E402
-from bayes_meta_envs.agents.recurrent_ppo.training import BudgetCallback  # noqa: E402
+from bayes_meta_envs.agents.recurrent_ppo.training import RecipeCallback  # noqa: E402
+from bayes_meta_envs.agents.run_folder import latest_checkpoint  # noqa: E402
 from bayes_meta_envs.errors import (  # noqa: E402
     CheckpointError,
     InvalidArgumentError,
@@ -248,43 +248,48 @@ def test_rows_do_not_depend_on_the_batch_below_and_above_the_padding():
 # --- RecurrentPPO: reused folder, seed, interruption -----------------------------------------------
 
 TINY = rp.RecurrentPPOConfig(
-    n_envs=8,
+    num_envs=8,
     n_steps=20,
     batch_size=80,
     n_epochs=1,
-    lstm_hidden_size=8,
+    hidden_size=8,
     embed_size=4,
     total_timesteps=640,
     checkpoint_every=1,
 )
 
 
+def _state(run: Path) -> dict:
+    """The trainer state of a RecurrentPPO run's newest checkpoint."""
+    return json.loads((latest_checkpoint(run) / "trainer_state.json").read_text())
+
+
 @pytest.fixture(scope="module")
 def ppo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("rppo") / "run"
-    rp.train("MetaBandit-v0", config=TINY, out_dir=out, seed=0)
+    rp.train(TINY, out)
     return out
 
 
 def test_recurrent_ppo_refuses_a_folder_holding_a_run(ppo_run, tmp_path):
     run = _copy(ppo_run, tmp_path)
     with pytest.raises(InvalidArgumentError, match="already holds a run"):
-        rp.train("MetaBandit-v0", config=TINY, out_dir=run, seed=1)
+        rp.train(TINY.replace(seed=1), run)
 
 
 def test_recurrent_ppo_resume_of_another_seed_is_refused(ppo_run, tmp_path):
     run = _copy(ppo_run, tmp_path)
     with pytest.raises(CheckpointError, match=r"belongs to another run.*seed=0.*seed=1"):
-        rp.train("MetaBandit-v0", out_dir=run, resume=True, seed=1)
+        rp.train(TINY.replace(seed=1), run, resume=True)
 
 
 def test_recurrent_ppo_overwrite(ppo_run, tmp_path):
     run = _copy(ppo_run, tmp_path)
     (run / ".model.safetensors.x.tmp.safetensors").write_bytes(b"killed write")
-    cfg = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "total_timesteps": 160})
-    rp.train("MetaBandit-v0", config=cfg, out_dir=run, seed=2, overwrite=True)
-    meta = json.loads((run / "config.json").read_text())
-    assert meta["seed"] == 2 and meta["training"]["timesteps"] == 160
+    cfg = TINY.replace(total_timesteps=160, seed=2)
+    rp.train(cfg, run, overwrite=True)
+    assert json.loads((run / "config.json").read_text())["seed"] == 2
+    assert _state(run)["timesteps"] == 160
     assert not any(p.name.startswith(".") for p in run.iterdir())
 
 
@@ -293,44 +298,45 @@ class _Interrupt(Exception):
 
 
 def _train_interrupted(out: Path, monkeypatch, after_rollouts: int, config=TINY) -> None:
-    real = BudgetCallback._on_rollout_start
+    real = RecipeCallback._on_rollout_start
 
     def interrupting(self):
         real(self)
-        if self.rollouts == after_rollouts:
+        if self.state.rollouts == after_rollouts:
             raise _Interrupt
 
     with monkeypatch.context() as m:
-        m.setattr(BudgetCallback, "_on_rollout_start", interrupting)
+        m.setattr(RecipeCallback, "_on_rollout_start", interrupting)
         with pytest.raises(_Interrupt):
-            rp.train("MetaBandit-v0", config=config, out_dir=out, seed=0)
+            rp.train(config, out)
 
 
 @pytest.mark.parametrize("vectorization", ["native", "dummy"])
 def test_recurrent_ppo_interrupted_and_resumed_equals_uninterrupted(
     tmp_path, monkeypatch, vectorization
 ):
-    cfg = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "vectorization": vectorization})
+    cfg = TINY.replace(vectorization=vectorization)
     full = tmp_path / "full"
-    rp.train("MetaBandit-v0", config=cfg, out_dir=full, seed=0)
+    rp.train(cfg, full)
     part = tmp_path / "part"
     _train_interrupted(part, monkeypatch, after_rollouts=2, config=cfg)
-    meta = json.loads((part / "config.json").read_text())
-    assert meta["training"]["timesteps"] == 320  # saved after the second rollout's update
-    rp.train("MetaBandit-v0", out_dir=part, resume=True)
+    assert _state(part)["timesteps"] == 320  # saved after the second rollout's update
+    rp.train(cfg, part, resume=True)
     from safetensors.torch import load_file
 
     a, b = (load_file(str(o / "model.safetensors")) for o in (full, part))
     assert sorted(a) == sorted(b)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
-    opt_a, opt_b = (torch.load(o / "optimizer.pt", weights_only=True) for o in (full, part))
+    opt_a, opt_b = (
+        torch.load(latest_checkpoint(o) / "optimizer.pt", weights_only=True) for o in (full, part)
+    )
     for k, v in opt_a["state"].items():
         for name in ("exp_avg", "exp_avg_sq"):
             assert torch.equal(v[name], opt_b["state"][k][name])
-    metas = [json.loads((o / "config.json").read_text()) for o in (full, part)]
-    assert [m["training"]["timesteps"] for m in metas] == [640, 640]
-    assert metas[1]["training"]["sessions"] == 2
+    states = [_state(o) for o in (full, part)]
+    assert [st["timesteps"] for st in states] == [640, 640]
+    assert states[1]["sessions"] == 2
     rows = (part / "train_log.csv").read_text().splitlines()
     assert len(rows) == 1 + 640 // 160
 
@@ -344,7 +350,7 @@ def test_recurrent_ppo_config_files(tmp_path, content):
         path.mkdir()
     else:
         path.write_bytes(content)
-    with pytest.raises(InvalidArgumentError, match=r"config must be"):
+    with pytest.raises(InvalidArgumentError, match=r"config file .* is not (readable|valid JSON)"):
         rp.RecurrentPPOConfig.from_json(path)
 
 
@@ -356,6 +362,7 @@ def test_recurrent_ppo_config_files(tmp_path, content):
 def test_recurrent_ppo_loader_raises_checkpoint_errors(ppo_run, tmp_path, change):
     run = _copy(ppo_run, tmp_path)
     meta = json.loads((run / "config.json").read_text())
+    assert meta["env_id"] == "MetaBandit-v0"  # flat: the env is a field of the config
     (run / "config.json").write_text(json.dumps({**meta, **change}))
     with pytest.raises(CheckpointError, match=re.escape(str(run))):
         rp.load_agent(run)

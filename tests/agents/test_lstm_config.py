@@ -43,8 +43,12 @@ def test_config_round_trip(tmp_path):
         ({"seed": True}, InvalidArgumentTypeError, "seed must be an int >= 0"),
         ({"learning_rate": -1.0}, InvalidArgumentError, "learning_rate"),
         ({"gae_lambda": 1.5}, InvalidArgumentError, "gae_lambda"),
-        ({"entropy_start": float("nan")}, InvalidArgumentError, "entropy_start"),
-        ({"entropy_end": float("-inf")}, InvalidArgumentError, "entropy_end must be a finite"),
+        ({"ent_coef": float("nan")}, InvalidArgumentError, "ent_coef"),
+        (
+            {"ent_coef_final": float("-inf")},
+            InvalidArgumentError,
+            "ent_coef_final must be a finite",
+        ),
         ({"clip_range": "0.2"}, InvalidArgumentTypeError, "clip_range"),
         ({"reward_signal": "bogus"}, InvalidArgumentError, "reward_signal"),
         ({"lr_schedule": "step"}, InvalidArgumentError, "lr_schedule must be one of"),
@@ -102,7 +106,7 @@ def test_importing_the_package_does_not_import_torch():
 def test_lazy_names_are_listed_and_a_missing_torch_names_the_extra():
     import bayes_meta_envs.agents.lstm as pkg
 
-    assert {"LSTMAgent", "LSTMTrainer", "TrainResult", "train_lstm"} <= set(pkg.__all__)
+    assert {"LSTMAgent", "LSTMTrainer", "train", "load_agent"} <= set(pkg.__all__)
     assert set(pkg.__all__) <= set(dir(pkg))
     with pytest.raises(AttributeError, match="no_such_name"):
         pkg.no_such_name  # noqa: B018

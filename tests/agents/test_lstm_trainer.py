@@ -86,7 +86,7 @@ def test_learning_rate_schedules(tmp_path):
 
 
 def test_entropy_coefficient_schedule_may_end_in_a_penalty(tmp_path):
-    cfg = tiny(entropy_start=0.003, entropy_end=-0.01, entropy_decay_fraction=0.5, total_updates=8)
+    cfg = tiny(ent_coef=0.003, ent_coef_final=-0.01, ent_decay_fraction=0.5, total_updates=8)
     trainer = LSTMTrainer(cfg, tmp_path)
     coefs = []
     for update in range(9):
@@ -132,8 +132,8 @@ def _entropy_after_short_run(path, coef, **changes):
         num_envs=64,
         total_updates=20,
         learning_rate=0.03,
-        entropy_start=coef,
-        entropy_end=coef,
+        ent_coef=coef,
+        ent_coef_final=coef,
         eval_every=100,
         checkpoint_every=100,
         **changes,

@@ -18,6 +18,7 @@ import gymnasium as gym  # noqa: E402
 
 from bayes_meta_envs.agents import recurrent_ppo as rp  # noqa: E402
 from bayes_meta_envs.agents.recurrent_ppo.policy import build_model  # noqa: E402
+from bayes_meta_envs.agents.run_folder import latest_checkpoint  # noqa: E402
 from bayes_meta_envs.errors import (  # noqa: E402
     CheckpointError,
     InvalidArgumentError,
@@ -26,20 +27,28 @@ from bayes_meta_envs.errors import (  # noqa: E402
 )
 
 TINY = rp.RecurrentPPOConfig(
-    n_envs=8,
+    num_envs=8,
     n_steps=20,
     batch_size=80,
     n_epochs=2,
-    lstm_hidden_size=8,
+    hidden_size=8,
     embed_size=4,
     total_timesteps=480,
+    seed=3,
 )
+
+
+def _state(run: Path) -> dict:
+    """The trainer state of the run's newest checkpoint."""
+    return json.loads((latest_checkpoint(run) / "trainer_state.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("rppo") / "agent"
-    return rp.train("MetaBandit-v0", config=TINY, out_dir=out, seed=3)
+    run = rp.train(TINY, out)
+    assert (run.path, run.algo, run.env_steps) == (out, "recurrent-ppo", 480)
+    return run.path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,25 +56,28 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_config_json_round_trip(tmp_path: Path) -> None:
-    cfg = rp.RecurrentPPOConfig(n_envs=4, learning_rate=5e-4, lr_schedule="constant", gamma=0.99)
+    cfg = rp.RecurrentPPOConfig(num_envs=4, learning_rate=5e-4, lr_schedule="constant", gamma=0.99)
     path = tmp_path / "cfg.json"
-    cfg.to_json(path)
+    cfg.save(path)
     back = rp.RecurrentPPOConfig.from_json(path)
     assert back == cfg
-    assert json.loads(path.read_text())["n_envs"] == 4
+    assert json.loads(path.read_text())["num_envs"] == 4
     assert rp.RecurrentPPOConfig.from_json(cfg.to_json()) == cfg
 
 
 def test_config_rejects_bad_values() -> None:
-    with pytest.raises(InvalidArgumentError, match=r"n_envs must be an int >= 1, got 0"):
-        rp.RecurrentPPOConfig(n_envs=0)
+    with pytest.raises(InvalidArgumentError, match=r"num_envs must be an int >= 1, got 0"):
+        rp.RecurrentPPOConfig(num_envs=0)
     with pytest.raises(InvalidArgumentTypeError, match=r"batch_size must be an int"):
         rp.RecurrentPPOConfig(batch_size=1.5)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match=r"gamma must be a float in \[0, 1\], got 1.5"):
         rp.RecurrentPPOConfig(gamma=1.5)
     with pytest.raises(InvalidArgumentError, match=r"vectorization must be 'native' or 'dummy'"):
         rp.RecurrentPPOConfig(vectorization="subproc")  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgumentError, match=r"config has unknown keys \['lstm_size'\]"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"config has unknown keys \['lstm_size'\]; .* fields are .*'num_envs'",
+    ):
         rp.RecurrentPPOConfig.from_dict({"lstm_size": 3})
 
 
@@ -153,7 +165,7 @@ def test_train_writes_folder_and_reloads_identically(trained: Path) -> None:
     meta = json.loads((trained / "config.json").read_text())
     assert meta["algo"] == "recurrent-ppo"
     assert meta["env_id"] == "MetaBandit-v0"
-    assert meta["training"]["timesteps"] == TINY.total_timesteps
+    assert _state(trained)["timesteps"] == TINY.total_timesteps
     saved = safetensors_torch.load_file(str(trained / "model.safetensors"))
     model = rp.load_model(trained)
     params = model.policy.state_dict()
@@ -178,7 +190,7 @@ def test_loaded_model_predicts(trained: Path) -> None:
     actions, state = model.predict(obs, state=None, episode_start=np.ones(4, dtype=bool))
     assert actions.shape == (4,) and set(actions.tolist()) <= {0, 1}
     assert state is not None
-    assert state[0].shape == (1, 4, TINY.lstm_hidden_size)
+    assert state[0].shape == (1, 4, TINY.hidden_size)
 
 
 def test_load_agent_is_an_agent(trained: Path) -> None:
@@ -195,31 +207,27 @@ def test_resume_continues_step_count(trained: Path, tmp_path: Path) -> None:
 
     out = tmp_path / "resumed"
     shutil.copytree(trained, out)
-    more = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "total_timesteps": 640})
-    with pytest.raises(InvalidArgumentError, match="config must be the config saved"):
-        rp.train("MetaBandit-v0", config=more, out_dir=out, resume=True)
+    with pytest.raises(CheckpointError, match=r"belongs to another run.*n_epochs"):
+        rp.train(TINY.replace(n_epochs=3), out, resume=True)
     before = (out / "model.safetensors").read_bytes()
     # the saved run reached its total_timesteps: resuming leaves it as it is
-    rp.train("MetaBandit-v0", out_dir=out, resume=True)
+    run = rp.train(TINY, out, resume=True)
     assert (out / "model.safetensors").read_bytes() == before
-    # raise the cap in the saved config: training continues from 480 steps to 640
-    meta = json.loads((out / "config.json").read_text())
-    meta["config"]["total_timesteps"] = 640
-    (out / "config.json").write_text(json.dumps(meta))
-    rp.train("MetaBandit-v0", out_dir=out, resume=True)
-    meta = json.loads((out / "config.json").read_text())
-    assert meta["training"]["timesteps"] == 640
-    assert meta["training"]["sessions"] == 2
+    assert run.env_steps == 480
+    # total_timesteps is a run-control field: training continues from 480 steps to 640
+    rp.train(TINY.replace(total_timesteps=640), out, resume=True)
+    assert _state(out)["timesteps"] == 640
+    assert _state(out)["sessions"] == 2
     rows = (out / "train_log.csv").read_text().splitlines()
     assert len(rows) == 1 + 640 // 160  # header + one row per rollout across both sessions
 
 
 def test_budget_stops_training(tmp_path: Path) -> None:
-    cfg = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "total_timesteps": 10**9})
-    out = rp.train("MetaBandit-v0", config=cfg, out_dir=tmp_path / "b", budget_minutes=0.02)
-    meta = json.loads((out / "config.json").read_text())
-    assert meta["training"]["timesteps"] < 10**6
-    assert meta["training"]["wall_time_s"] < 60
+    cfg = TINY.replace(total_timesteps=10**9, budget_minutes=0.02)
+    run = rp.train(cfg, tmp_path / "b")
+    assert run.stopped_by_budget
+    assert _state(run.path)["timesteps"] == run.env_steps < 10**6
+    assert run.wall_seconds < 60
 
 
 def test_train_leaves_global_random_state_alone(tmp_path: Path) -> None:
@@ -228,8 +236,7 @@ def test_train_leaves_global_random_state_alone(tmp_path: Path) -> None:
     np_before = np.random.get_state()[1].copy()
     torch_before = torch.get_rng_state().clone()
     py_before = random.getstate()
-    cfg = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "total_timesteps": 160})
-    rp.train("MetaBandit-v0", config=cfg, out_dir=tmp_path / "g", seed=1)
+    rp.train(TINY.replace(total_timesteps=160, seed=1), tmp_path / "g")
     assert np.array_equal(np.random.get_state()[1], np_before)
     assert torch.equal(torch.get_rng_state(), torch_before)
     assert random.getstate() == py_before
@@ -244,20 +251,42 @@ def test_train_leaves_no_folder_in_the_temporary_directory(
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    cfg = rp.RecurrentPPOConfig(**{**TINY.to_dict(), "total_timesteps": 160})
-    rp.train("MetaBandit-v0", config=cfg, out_dir=tmp_path / "t", seed=1)
+    rp.train(TINY.replace(total_timesteps=160, seed=1), tmp_path / "t")
     assert list(temp.glob("SB3-*")) == []
 
 
 def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(UnknownEnvironmentError, match="'NoSuchEnv-v0'"):
-        rp.train("NoSuchEnv-v0", out_dir=tmp_path)
-    with pytest.raises(InvalidArgumentError, match="budget_minutes must be a float > 0"):
-        rp.train("MetaBandit-v0", budget_minutes=0.0, out_dir=tmp_path)
+        rp.train(TINY.replace(env_id="NoSuchEnv-v0"), tmp_path)
+    with pytest.raises(InvalidArgumentError, match="budget_minutes must be None or a number"):
+        TINY.replace(budget_minutes=0.0)
     with pytest.raises(InvalidArgumentTypeError, match="config must be a RecurrentPPOConfig"):
-        rp.train("MetaBandit-v0", config={"n_envs": 2}, out_dir=tmp_path)  # type: ignore[arg-type]
-    with pytest.raises(CheckpointError, match=r"has no config\.json"):
-        rp.train("MetaBandit-v0", out_dir=tmp_path, resume=True)
+        rp.train({"num_envs": 2}, tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentTypeError, match="the env id, its kwargs, the seed"):
+        rp.train("MetaBandit-v0", tmp_path)  # type: ignore[arg-type]
+    with pytest.raises(CheckpointError, match=r"cannot resume: no checkpoint"):
+        rp.train(TINY, tmp_path, resume=True)
+
+
+def test_old_run_folder_and_config_load(tmp_path: Path) -> None:
+    # 0.2's RecurrentPPO folder (the zoo's): a nested config.json with 0.2's names
+    from bayes_meta_envs.agents import load, zoo
+
+    folder = zoo.zoo_path("recurrent-ppo-metabandit")
+    meta = json.loads((folder / "config.json").read_text())
+    assert "config" in meta and "n_envs" in meta["config"]  # still the 0.2 format
+    cfg = rp.RecurrentPPOConfig.from_json(folder / "config.json")
+    assert (cfg.num_envs, cfg.hidden_size, cfg.env_id) == (
+        meta["config"]["n_envs"],
+        meta["config"]["lstm_hidden_size"],
+        meta["env_id"],
+    )
+    agent = load(folder)
+    probs = agent.output(agent.update(agent.initial_state(3), np.zeros((3, 3))))
+    assert probs.shape == (3, 2)
+    # both names at once is ambiguous
+    with pytest.raises(InvalidArgumentError, match=r"'n_envs' .* and 'num_envs'"):
+        rp.RecurrentPPOConfig.from_dict({"n_envs": 2, "num_envs": 3})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,13 +332,13 @@ def test_load_wrong_algo_or_shapes(trained: Path, tmp_path: Path) -> None:
     (folder / "config.json").write_text(json.dumps({**meta, "algo": "lstm"}))
     with pytest.raises(CheckpointError, match="has algo='lstm'; expected 'recurrent-ppo'"):
         rp.load_model(folder)
-    meta["config"]["lstm_hidden_size"] = 16
+    meta["hidden_size"] = 16
     (folder / "config.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="does not match the network"):
         rp.load_model(folder)
-    meta["config"]["n_envs"] = -1
+    meta["num_envs"] = -1
     (folder / "config.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match="invalid config: n_envs must be"):
+    with pytest.raises(CheckpointError, match="invalid config: num_envs must be"):
         rp.load_model(folder)
 
 
@@ -317,7 +346,7 @@ def test_import_is_lazy() -> None:
     """Importing the sub-package and reading RecurrentPPOConfig imports neither torch nor SB3."""
     code = (
         "import sys, bayes_meta_envs, bayes_meta_envs.agents.recurrent_ppo as rp\n"
-        "rp.RecurrentPPOConfig(n_envs=2).to_json()\n"
+        "rp.RecurrentPPOConfig(num_envs=2).to_json()\n"
         "assert rp.ALGO == 'recurrent-ppo' and 'train' in rp.__all__\n"
         "bad = [m for m in ('torch', 'stable_baselines3', 'sb3_contrib') if m in sys.modules]\n"
         "assert not bad, bad\n"

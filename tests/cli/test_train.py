@@ -74,7 +74,9 @@ def test_train_bad_env_kwargs(capsys: pytest.CaptureFixture[str]) -> None:
 def test_train_recurrent_ppo_needs_an_env(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("sb3_contrib")
     assert main(["train", "--algo", "recurrent-ppo", "--no-progress"]) == 2
-    assert "--env must be a registered environment id, got None" in capsys.readouterr().err
+    assert "--env must be a registered environment id (or give --config), got None" in (
+        capsys.readouterr().err
+    )
 
 
 def test_train_cli_signal_and_device(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

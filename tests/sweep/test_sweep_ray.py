@@ -221,11 +221,11 @@ def test_invalid_trial_fails_alone_in_the_command(ray_session, tmp_path, capsys)
 
 
 PPO_CONFIG = {
-    "n_envs": 4,
+    "n_envs": 4,  # 0.2's name (num_envs): a sweep config may use it
     "n_steps": 10,
     "batch_size": 20,
     "n_epochs": 1,
-    "lstm_hidden_size": 8,
+    "hidden_size": 8,
     "embed_size": 8,
     "total_timesteps": 80,
 }
@@ -243,7 +243,7 @@ def test_recurrent_ppo_trial_writes_a_loadable_run_folder(ray_session, tmp_path)
     assert (row.status, row.metric) == ("ok", "excess_log_loss")
     saved = json.loads((Path(row.run_dir) / "config.json").read_text())
     assert saved["algo"] == "recurrent-ppo"
-    assert saved["config"]["total_timesteps"] == 80
+    assert (saved["total_timesteps"], saved["num_envs"]) == (80, 4)
     report = score(
         load(row.run_dir),
         "MetaPredictBernoulli-v0",
@@ -265,14 +265,23 @@ def test_restarted_recurrent_ppo_trial_resumes_from_its_save(ray_session, tmp_pa
     # an earlier attempt stopped after its first save (here: by a tiny budget); with another
     # seed the folder is another run's, which the trial must not continue
     seed = trial.seed if same_run else trial.seed + 1
-    config = recurrent_ppo.RecurrentPPOConfig.from_dict(PPO_CONFIG)
-    recurrent_ppo.train(trial.env_id, trial.env_kwargs, config, 1e-6, run_dir, False, seed)
-    before = json.loads((run_dir / "config.json").read_text())["training"]
+    config = recurrent_ppo.RecurrentPPOConfig.from_dict(
+        {**PPO_CONFIG, "env_id": trial.env_id, "env_kwargs": trial.env_kwargs, "seed": seed}
+    )
+    recurrent_ppo.train(config.replace(budget_minutes=1e-6), run_dir)
+    before = _ppo_state(run_dir)
     assert 0 < before["timesteps"] < PPO_CONFIG["total_timesteps"]
 
     (row,) = run_sweep(PPO_SPEC, tmp_path / "ppo").rows
     saved = json.loads((run_dir / "config.json").read_text())
+    after = _ppo_state(run_dir)
     assert row.status == "ok"
     assert saved["seed"] == trial.seed
-    assert saved["training"]["timesteps"] >= PPO_CONFIG["total_timesteps"]
-    assert saved["training"]["sessions"] == (2 if same_run else 1)
+    assert after["timesteps"] >= PPO_CONFIG["total_timesteps"]
+    assert after["sessions"] == (2 if same_run else 1)
+
+
+def _ppo_state(run_dir: Path) -> dict:
+    from bayes_meta_envs.agents.run_folder import latest_checkpoint
+
+    return json.loads((latest_checkpoint(run_dir) / "trainer_state.json").read_text())

@@ -24,10 +24,7 @@ from bayes_meta_envs.errors import (
 from bayes_meta_envs.protocol import BaseAgent
 from bayes_meta_envs.task import task_of
 
-__all__ = ["LSTMAgent"]
-
-#: A checkpoint folder (``checkpoints/ckpt_NNNNNN``) holds this file and no ``config.json``.
-_TRAINER_STATE_FILE = "trainer_state.json"
+__all__ = ["LSTMAgent", "load_agent"]
 
 
 #: Batches smaller than this are padded with zero rows before the network runs: BLAS computes
@@ -142,9 +139,7 @@ class LSTMAgent(BaseAgent):
         """Load an agent folder (``config.json`` + ``model.safetensors``), or a checkpoint folder
         ``checkpoints/ckpt_NNNNNN`` of a run (its config is the run's)."""
         p = Path(path)
-        config_dir = p
-        if not (p / run_folder.CONFIG_FILE).is_file() and (p / _TRAINER_STATE_FILE).is_file():
-            config_dir = p.parent.parent  # a checkpoint folder inside a run
+        config_dir = run_folder.run_of(p)  # a checkpoint folder's config is its run's
         data = run_folder.read_config(config_dir, algo=ALGO)
         try:
             config = LSTMConfig.from_dict(data)
@@ -159,3 +154,9 @@ class LSTMAgent(BaseAgent):
             raise
         except BayesMetaError as exc:  # e.g. the saved env id or env kwargs are not valid here
             raise CheckpointError(f"the agent saved in {str(p)!r} cannot be built: {exc}") from None
+
+
+def load_agent(path: str | os.PathLike[str], *, seed: int | None = None) -> LSTMAgent:
+    """The LSTM agent saved in the run folder (or checkpoint folder) ``path``:
+    :meth:`LSTMAgent.load` (the loader every recipe package has)."""
+    return LSTMAgent.load(path, seed=seed)

@@ -16,8 +16,6 @@ import json
 import logging
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,18 +26,13 @@ import torch
 
 from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents.lstm.config import LSTMConfig
-from bayes_meta_envs.errors import CheckpointError, invalid
+from bayes_meta_envs.agents.run_folder import TRAINER_STATE_FILE, check_same_run
+from bayes_meta_envs.errors import CheckpointError
 
 __all__ = [
-    "CHECKPOINT_DIR",
     "CHECKPOINT_FILES",
     "FORMAT_VERSION",
-    "RUN_CONTROL_FIELDS",
-    "RUN_FILES",
     "Restored",
-    "clean_temporaries",
-    "latest_checkpoint",
-    "prepare_run_folder",
     "read_checkpoint",
     "rng_from_json",
     "rng_to_json",
@@ -49,13 +42,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-CHECKPOINT_DIR = "checkpoints"
-CHECKPOINT_FILES = ("model.safetensors", "optimizer.pt", "rng.safetensors", "trainer_state.json")
-#: Config fields that may differ between a checkpoint and the config resuming from it: how long
-#: and where the run goes on, not which run it is. Every other field (the seed included) must agree.
-RUN_CONTROL_FIELDS = ("total_updates", "budget_minutes", "num_threads", "tensorboard", "device")
-#: What a run folder holds once training has written into it.
-RUN_FILES = ("config.json", "model.safetensors", "history.json", CHECKPOINT_DIR, "tb")
+CHECKPOINT_FILES = ("model.safetensors", "optimizer.pt", "rng.safetensors", TRAINER_STATE_FILE)
 
 
 @dataclass(frozen=True)
@@ -66,87 +53,6 @@ class Restored:
     elapsed: float
     history: list[dict[str, float]]
     rng: np.random.Generator
-
-
-def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
-    """The newest ``checkpoints/ckpt_NNNNNN`` folder of a run, or None when there is none."""
-    ckdir = Path(run_dir) / CHECKPOINT_DIR
-    if not ckdir.is_dir():
-        return None
-    found = sorted(
-        p
-        for p in ckdir.iterdir()
-        if p.is_dir() and p.name.startswith("ckpt_") and p.name[5:].isdigit()
-    )
-    return found[-1] if found else None
-
-
-def clean_temporaries(run_dir: str | os.PathLike[str]) -> list[Path]:
-    """Remove the hidden temporary folders (``checkpoints/.ckpt_*``) that a checkpoint write
-    killed before its rename (SIGKILL, power loss) leaves behind; return what was removed."""
-    ckdir = Path(run_dir) / CHECKPOINT_DIR
-    if not ckdir.is_dir():
-        return []
-    stale = [p for p in ckdir.iterdir() if p.name.startswith(".ckpt_")]
-    for p in stale:
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
-    if stale:
-        logger.info("removed %d unfinished checkpoint folder(s) in %s", len(stale), ckdir)
-    return stale
-
-
-def prepare_run_folder(
-    run_dir: str | os.PathLike[str], *, resume: bool, overwrite: bool
-) -> Path | None:
-    """Check the output folder of a training run before anything is written; return the
-    checkpoint to resume from (``None`` for a fresh run).
-
-    * ``resume``: unfinished checkpoint writes are cleaned away and the newest checkpoint is
-      returned (:class:`CheckpointError` when there is none);
-    * otherwise a folder that already holds trained work (weights, ``history.json`` or a
-      checkpoint) is refused with :class:`~bayes_meta_envs.errors.InvalidArgumentError`, unless
-      ``overwrite``; the run files found (:data:`RUN_FILES`: those, or the bare ``config.json``
-      and ``tb/`` of an attempt killed before its first checkpoint) are removed first (other
-      files in the folder are left alone).
-    """
-    out = Path(run_dir)
-    if out.exists() and not out.is_dir():
-        raise invalid("out_dir", str(out), "a folder (this path is a file)")
-    if resume and overwrite:
-        raise invalid("resume, overwrite", (resume, overwrite), "not both True")
-    if resume:
-        clean_temporaries(out)
-        ck = latest_checkpoint(out)
-        if ck is None:
-            raise CheckpointError(
-                f"cannot resume: no checkpoint under {str(out / CHECKPOINT_DIR)!r}"
-            )
-        return ck
-    found = [name for name in RUN_FILES if (out / name).exists()]
-    # trained work: weights, evaluations or a checkpoint; a bare config.json / tb/ is what an
-    # attempt killed before its first checkpoint leaves, with nothing to lose or to mix up
-    work = [n for n in found if n not in ("config.json", "tb")]
-    if work == [CHECKPOINT_DIR] and not any((out / CHECKPOINT_DIR).iterdir()):
-        work = []
-    if work and not overwrite:
-        raise invalid(
-            "out_dir",
-            str(out),
-            f"a new or empty folder: it already holds a run ({', '.join(found)}); continue it "
-            "with resume=True (--resume), choose another folder, or pass overwrite=True",
-        )
-    if found:
-        logger.info("removing the files of an earlier run in %s: %s", out, found)
-    for name in found:
-        target = out / name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
-    return None
 
 
 def rng_to_json(rng: np.random.Generator) -> dict[str, Any]:
@@ -177,12 +83,8 @@ def write_checkpoint(
     history: list[dict[str, float]],
 ) -> Path:
     """Write ``run_dir/checkpoints/ckpt_<update>`` atomically (a temp folder renamed into place)."""
-    ckdir = Path(run_dir) / CHECKPOINT_DIR
-    ckdir.mkdir(parents=True, exist_ok=True)
-    final = ckdir / f"ckpt_{update:06d}"
-    clean_temporaries(run_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=ckdir))
-    try:
+
+    def write(tmp: Path) -> None:
         run_folder.save_tensors(tmp / "model.safetensors", net.state_dict())
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         run_folder.save_tensors(tmp / "rng.safetensors", {"torch_generator": torch_gen.get_state()})
@@ -194,15 +96,9 @@ def write_checkpoint(
             "history": history,
             "config": config.to_dict(),
         }
-        (tmp / "trainer_state.json").write_text(json.dumps(state), encoding="utf-8")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    logger.debug("checkpoint written: %s", final)
-    return final
+        (tmp / TRAINER_STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+
+    return run_folder.write_checkpoint_folder(run_dir, update, write)
 
 
 def _read_state(
@@ -264,21 +160,8 @@ def read_checkpoint(
     missing = [f for f in CHECKPOINT_FILES if not (ck / f).is_file()]
     if missing:
         raise CheckpointError(f"checkpoint {str(ck)!r} is incomplete: missing {missing}")
-    update, elapsed, history, np_state, saved_cfg = _read_state(ck / "trainer_state.json")
-    current = config.to_dict()
-    diff = sorted(
-        k
-        for k in set(saved_cfg) | set(current)
-        if k not in RUN_CONTROL_FIELDS and saved_cfg.get(k) != current.get(k)
-    )
-    if diff:
-        shown = ", ".join(f"{k}={saved_cfg.get(k)!r}" for k in diff)
-        raise CheckpointError(
-            f"checkpoint {str(ck)!r} belongs to another run: it was written with {shown}, "
-            f"this config has {', '.join(f'{k}={current.get(k)!r}' for k in diff)}; resume "
-            "with the run's own config (only "
-            f"{', '.join(RUN_CONTROL_FIELDS)} may change)"
-        )
+    update, elapsed, history, np_state, saved_cfg = _read_state(ck / TRAINER_STATE_FILE)
+    check_same_run(ck, saved_cfg, config)
     weights = run_folder.load_tensors(ck / "model.safetensors")
     try:
         net.load_state_dict(weights, strict=True)

@@ -6,24 +6,13 @@ first); :data:`DEMO_CONFIG` is the recipe of ``bayes-meta demo``.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from bayes_meta_envs._io import atomic_write_text
-from bayes_meta_envs._validate import (
-    check_bool,
-    check_choice,
-    check_int,
-    check_mapping,
-    check_number,
-)
-from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
+from bayes_meta_envs._validate import check_bool, check_choice, check_int, check_number
+from bayes_meta_envs.agents._recipe import RecipeConfig
+from bayes_meta_envs.errors import invalid
 
 __all__ = ["ALGO", "DEMO_CONFIG", "DEVICES", "LR_SCHEDULES", "REWARD_SIGNALS", "LSTMConfig"]
 
@@ -40,14 +29,12 @@ _INTS = {
     "embed_size": 1,
     "num_envs": 1,
     "total_updates": 1,
-    "ppo_epochs": 1,
+    "n_epochs": 1,
     "ppo_minibatches": 1,
     "eval_every": 1,
     "eval_episodes": 1,
     "eval_seed": 0,
     "checkpoint_every": 1,
-    "num_threads": 1,
-    "seed": 0,
 }
 # (low, high, low_open) of each float field; the high bound is closed
 _FLOATS = {
@@ -57,17 +44,17 @@ _FLOATS = {
     "gamma": (0.0, 1.0, False),
     "gae_lambda": (0.0, 1.0, False),
     "clip_range": (0.0, float("inf"), True),
-    "value_coef": (0.0, float("inf"), False),
-    "entropy_start": (float("-inf"), float("inf"), False),
-    "entropy_end": (float("-inf"), float("inf"), False),
-    "entropy_decay_fraction": (0.0, 1.0, True),
+    "vf_coef": (0.0, float("inf"), False),
+    "ent_coef": (float("-inf"), float("inf"), False),
+    "ent_coef_final": (float("-inf"), float("inf"), False),
+    "ent_decay_fraction": (0.0, 1.0, True),
     "logit_cap_fraction": (0.0, 1.0, True),
 }
 _BOOLS = ("symlog_inputs", "lr_decay", "step_baseline", "tensorboard")
 
 
 @dataclass(frozen=True)
-class LSTMConfig:
+class LSTMConfig(RecipeConfig):
     """Everything that defines an LSTM meta-training run (saved as ``config.json``).
 
     Model: ``embed_size`` (width of the linear input layer), ``hidden_size`` (LSTM units),
@@ -80,12 +67,12 @@ class LSTMConfig:
     it falls by the same factor in every tenth of training, so it spends longer at small rates
     than the other two; ``lr_final_fraction`` must then be > 0)), gradient clipping at
     ``max_grad_norm``.
-    Bandits only: ``gamma``, ``gae_lambda``, ``ppo_epochs``, ``ppo_minibatches``, ``clip_range``,
-    ``value_coef``, ``step_baseline`` (the critic predicts the return-to-go minus the mean
+    Bandits only: ``gamma``, ``gae_lambda``, ``n_epochs``, ``ppo_minibatches``, ``clip_range``,
+    ``vf_coef``, ``step_baseline`` (the critic predicts the return-to-go minus the mean
     return-to-go at the same step in the other episodes of the batch: see
     :func:`~bayes_meta_envs.agents.lstm.updates.step_baseline`), the entropy coefficient
-    moving linearly from ``entropy_start`` to ``entropy_end`` over the first
-    ``entropy_decay_fraction`` of training and then held (a negative ``entropy_end`` penalises
+    moving linearly from ``ent_coef`` to ``ent_coef_final`` over the first
+    ``ent_decay_fraction`` of training and then held (a negative ``ent_coef_final`` penalises
     entropy once the coefficient crosses zero: it sharpens the final policy, which the policy
     gradient alone leaves soft where the arms' values are close, at a cost whenever the agent
     samples its actions; on the demo's bandit it also froze wrong choices, see
@@ -108,6 +95,15 @@ class LSTMConfig:
     the budget when it runs ahead of the update count).
     """
 
+    ALGO: ClassVar[str] = ALGO
+    RUN_CONTROL_FIELDS: ClassVar[tuple[str, ...]] = (
+        "total_updates",
+        "budget_minutes",
+        "num_threads",
+        "tensorboard",
+        "device",
+    )
+
     env_id: str = "MetaBandit-v0"
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     hidden_size: int = 32
@@ -123,14 +119,14 @@ class LSTMConfig:
     seed: int = 0
     gamma: float = 1.0
     gae_lambda: float = 0.8
-    ppo_epochs: int = 2
+    n_epochs: int = 2
     ppo_minibatches: int = 2
     clip_range: float = 0.2
-    value_coef: float = 0.5
+    vf_coef: float = 0.5
     step_baseline: bool = True
-    entropy_start: float = 0.01
-    entropy_end: float = 0.0
-    entropy_decay_fraction: float = 0.8
+    ent_coef: float = 0.01
+    ent_coef_final: float = 0.0
+    ent_decay_fraction: float = 0.8
     logit_cap: float | None = None
     logit_cap_fraction: float = 0.5
     reward_signal: str = "sampled"
@@ -143,10 +139,7 @@ class LSTMConfig:
     budget_minutes: float | None = None
     tensorboard: bool = True
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.env_id, str) or not self.env_id:
-            raise wrong_type("env_id", self.env_id, "a registered environment id")
-        self._set("env_kwargs", check_mapping("env_kwargs", self.env_kwargs, allow_none=False))
+    def _check(self) -> None:
         for name, low in _INTS.items():
             self._set(name, check_int(name, getattr(self, name), low))
         if self.ppo_minibatches > self.num_envs:
@@ -175,57 +168,6 @@ class LSTMConfig:
             )
         for name in _BOOLS:
             self._set(name, check_bool(name, getattr(self, name)))
-        if self.budget_minutes is not None:
-            check_number(
-                "budget_minutes",
-                self.budget_minutes,
-                0.0,
-                low_open=True,
-                expected="None or a number of minutes > 0",
-            )
-
-    def _set(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The config as a JSON-serialisable dict, with ``"algo": "lstm"`` first."""
-        return {"algo": ALGO, **dataclasses.asdict(self)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LSTMConfig:
-        """Build a config from a dict (unknown keys raise, naming them)."""
-        if not isinstance(data, Mapping):
-            raise wrong_type("config", data, "a JSON object")
-        d = dict(data)
-        algo = d.pop("algo", ALGO)
-        if algo != ALGO:
-            raise invalid("config['algo']", algo, f"{ALGO!r} for an LSTM config")
-        d.pop("format_version", None)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise invalid("config", unknown, f"keys among {sorted(names)} (unknown keys)")
-        return cls(**d)
-
-    @classmethod
-    def from_json(cls, path: str | os.PathLike[str]) -> LSTMConfig:
-        """Read a config file written by :meth:`save` (or by hand)."""
-        p = Path(path)
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InvalidArgumentError(f"config file {str(p)!r} does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise InvalidArgumentError(f"config file {str(p)!r} is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the config as JSON (atomically) to the file ``path``."""
-        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
-
-    def replace(self, **changes: Any) -> LSTMConfig:
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
 
 
 #: The demo's LSTM recipe (MetaBandit-v0 defaults); ``budget_minutes`` is set by the command.
@@ -238,11 +180,11 @@ DEMO_CONFIG: dict[str, Any] = {
     "learning_rate": 8e-3,
     "lr_final_fraction": 0.005,
     "gae_lambda": 0.8,
-    "ppo_epochs": 2,
+    "n_epochs": 2,
     "ppo_minibatches": 2,
-    "entropy_start": 0.003,
-    "entropy_end": 0.0,
-    "entropy_decay_fraction": 0.5,
+    "ent_coef": 0.003,
+    "ent_coef_final": 0.0,
+    "ent_decay_fraction": 0.5,
     "logit_cap": 3.5,
     "logit_cap_fraction": 0.5,
     "eval_every": 100,

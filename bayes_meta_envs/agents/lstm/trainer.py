@@ -17,47 +17,40 @@ each record also holds ``update``, ``env_steps`` and ``wall_seconds``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._validate import check_bool
 from bayes_meta_envs.agents import run_folder
+from bayes_meta_envs.agents._progress import BudgetClock, ProgressBar
+from bayes_meta_envs.agents._threads import torch_threads
 from bayes_meta_envs.agents.lstm.agent import LSTMAgent
-from bayes_meta_envs.agents.lstm.checkpoint import (
-    prepare_run_folder,
-    read_checkpoint,
-    write_checkpoint,
-)
+from bayes_meta_envs.agents.lstm.checkpoint import read_checkpoint, write_checkpoint
 from bayes_meta_envs.agents.lstm.config import LSTMConfig
 from bayes_meta_envs.agents.lstm.net import build_net, resolve_device
 from bayes_meta_envs.agents.lstm.updates import bandit_update, prediction_update
+from bayes_meta_envs.agents.run_folder import RunFolder, TrainEvent
 from bayes_meta_envs.errors import require, wrong_type
 from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.task import task_of
 
 __all__ = [
     "BANDIT_EVAL_METRICS",
-    "HISTORY_FILE",
     "PREDICTION_EVAL_METRICS",
     "LSTMTrainer",
-    "TrainResult",
-    "train_lstm",
+    "train",
 ]
 
 logger = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.json"
 #: The statistics of each evaluation record (named as in ScoreReport), by task kind.
 BANDIT_EVAL_METRICS = (
     "bayes_gap",
@@ -70,27 +63,10 @@ BANDIT_EVAL_METRICS = (
 PREDICTION_EVAL_METRICS = ("log_loss", "excess_log_loss", "excess_log_loss_ci95", "kl")
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    """What :meth:`LSTMTrainer.train` returns."""
-
-    out_dir: Path
-    updates: int
-    env_steps: int
-    wall_seconds: float
-    history: list[dict[str, float]]
-    stopped_by_budget: bool
-
-    @property
-    def final_eval(self) -> dict[str, float]:
-        """The last evaluation record (empty when none was made)."""
-        return self.history[-1] if self.history else {}
-
-
 class LSTMTrainer:
     """Meta-trains an LSTM on its config's environment, with checkpoints and TensorBoard logs.
 
-    Layout of ``out_dir``::
+    Layout of ``out_dir`` (see :mod:`bayes_meta_envs.agents.run_folder`)::
 
         config.json, model.safetensors    the agent (loadable with LSTMAgent.load / agents.load)
         history.json                      evaluations on the fixed batch over training
@@ -98,9 +74,9 @@ class LSTMTrainer:
         tb/                               TensorBoard event files
 
     A folder that already holds a run is refused unless ``resume`` (continue it: the checkpoint's
-    config must equal ``config`` but for the run-control fields ``total_updates``,
-    ``budget_minutes``, ``num_threads``, ``tensorboard``, ``device``; the seed included) or
-    ``overwrite`` (its run files are removed first).
+    config must equal ``config`` but for the run-control fields
+    :attr:`LSTMConfig.RUN_CONTROL_FIELDS <bayes_meta_envs.agents.lstm.LSTMConfig>`, the seed
+    included) or ``overwrite`` (its run files are removed first).
     With ``resume=True`` training continues from the newest checkpoint in ``out_dir`` (weights,
     optimizer, torch and numpy generator states, update count, history), so an interrupted run
     finishes with the same weights as an uninterrupted one.
@@ -127,11 +103,10 @@ class LSTMTrainer:
         self.torch_gen = torch.Generator(device=self.device).manual_seed(
             int(seeds[1].generate_state(1)[0])
         )
-        self.update_count = 0
-        self.elapsed = 0.0
+        self.clock = BudgetClock(config.budget_minutes, config.total_updates)
         self.history: list[dict[str, float]] = []
         self.vec = self.task.make_vector(config.num_envs)
-        ck = prepare_run_folder(
+        ck = run_folder.prepare_run_folder(
             self.out_dir,
             resume=check_bool("resume", resume),
             overwrite=check_bool("overwrite", overwrite),
@@ -139,21 +114,31 @@ class LSTMTrainer:
         if ck is not None:
             self.load_checkpoint(ck)
 
+    @property
+    def update_count(self) -> int:
+        """Updates done over the whole run."""
+        return self.clock.done
+
+    @update_count.setter
+    def update_count(self, value: int) -> None:
+        self.clock.done = value
+
+    @property
+    def steps_per_update(self) -> int:
+        return self.config.num_envs * self.task.horizon
+
     # --- schedules ---
     def progress(self) -> float:
-        """Fraction of training done: updates over ``total_updates``, or the elapsed fraction of
-        the budget when that is larger."""
-        frac = self.update_count / self.config.total_updates
-        if self.config.budget_minutes is not None:
-            frac = max(frac, self.elapsed / (60.0 * self.config.budget_minutes))
-        return min(frac, 1.0)
+        """Fraction of training done (:meth:`BudgetClock.progress
+        <bayes_meta_envs.agents._progress.BudgetClock.progress>`)."""
+        return self.clock.progress(at_lap=True)
 
     def entropy_coef(self) -> float:
-        """The entropy term's coefficient now: from ``entropy_start`` to ``entropy_end`` over the
-        first ``entropy_decay_fraction`` of training, then held (negative: a penalty)."""
+        """The entropy term's coefficient now: from ``ent_coef`` to ``ent_coef_final`` over the
+        first ``ent_decay_fraction`` of training, then held (negative: a penalty)."""
         c = self.config
-        f = min(self.progress() / c.entropy_decay_fraction, 1.0)
-        return c.entropy_start + (c.entropy_end - c.entropy_start) * f
+        f = min(self.progress() / c.ent_decay_fraction, 1.0)
+        return c.ent_coef + (c.ent_coef_final - c.ent_coef) * f
 
     def logit_cap(self) -> float | None:
         """The cap on the policy's logit spread now: ``logit_cap`` over the first
@@ -185,7 +170,7 @@ class LSTMTrainer:
             torch_gen=self.torch_gen,
             rng=self.rng,
             update=self.update_count,
-            elapsed=self.elapsed,
+            elapsed=self.clock.lapped,
             history=self.history,
         )
 
@@ -199,7 +184,8 @@ class LSTMTrainer:
             torch_gen=self.torch_gen,
         )
         self.rng = restored.rng
-        self.update_count, self.elapsed = restored.update, restored.elapsed
+        self.clock.done, self.clock.elapsed_before = restored.update, restored.elapsed
+        self.clock.restart()
         self.history = restored.history
 
     # --- one update, and the evaluation ---
@@ -270,113 +256,118 @@ class LSTMTrainer:
         """
         self.agent().save(self.out_dir)
         records = [{**rec, "reward_signal": self.signal} for rec in self.history]
-        atomic_write_text(self.out_dir / HISTORY_FILE, json.dumps(records, indent=1) + "\n")
+        run_folder.write_history(self.out_dir, records)
 
     def train(
         self,
         *,
-        progress: bool = False,
-        callback: Callable[[LSTMTrainer, dict[str, float]], None] | None = None,
+        progress: bool | None = None,
+        callback: Callable[[TrainEvent], None] | None = None,
         stop_after: int | None = None,
-    ) -> TrainResult:
+    ) -> RunFolder:
         """Train until ``total_updates`` (or the budget, or ``stop_after`` more updates).
 
         Evaluates every ``eval_every`` updates (and at the end), writes a checkpoint every
         ``checkpoint_every`` updates (and at the end), logs to TensorBoard under ``out_dir/tb``
-        when enabled, and finally saves the agent into ``out_dir``.
+        when enabled, and finally saves the agent into ``out_dir``. ``callback`` gets a
+        :class:`~bayes_meta_envs.agents.run_folder.TrainEvent` after each update; ``progress``
+        draws a bar on stderr (None: when stderr is a terminal).
         """
         c = self.config
+        self.clock.restart()  # the budget counts training from here (and earlier sessions)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         run_folder.write_config(self.out_dir, c.to_dict())
-        writer = None
-        if c.tensorboard:
-            tb = require("torch.utils.tensorboard", "train")
-            writer = tb.SummaryWriter(
-                log_dir=str(self.out_dir / "tb"), purge_step=self.update_count
-            )
-        tqdm = require("tqdm", "train").tqdm
-        budget_s = None if c.budget_minutes is None else 60.0 * c.budget_minutes
-        if budget_s is None:
-            bar = tqdm(
-                total=c.total_updates, initial=self.update_count, disable=not progress, unit="upd"
-            )
-        else:  # progress against the budget, in seconds
-            bar = tqdm(
-                total=round(budget_s),
-                initial=min(round(self.elapsed), round(budget_s)),
-                disable=not progress,
-                unit="s",
-                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s budget [{postfix}]",
-            )
-        steps_per_update = c.num_envs * self.task.horizon
-        start_updates = self.update_count
-        t_start = time.perf_counter() - self.elapsed
-        stopped_by_budget = False
+        writer = self._writer()
+        bar = ProgressBar(self.clock, "upd", progress=progress)
+        start, stopped_by_budget = self.update_count, False
         if self.update_count == 0 and not self.history:
             self._record_eval(writer)
-        last_ckpt = self.update_count
-        shown: dict[str, str] = {}
+        last_ckpt, shown = self.update_count, {}
         try:
             while self.update_count < c.total_updates:
-                if stop_after is not None and self.update_count - start_updates >= stop_after:
+                if stop_after is not None and self.update_count - start >= stop_after:
                     break
-                if c.budget_minutes is not None and self.elapsed >= 60.0 * c.budget_minutes:
+                if self.clock.out_of_time(at_lap=True):
                     stopped_by_budget = True
                     break
-                for g in self.optimizer.param_groups:
-                    g["lr"] = self.learning_rate()
-                t0 = time.perf_counter()
-                logs = self.update()
-                self.update_count += 1
-                dt = time.perf_counter() - t0
-                self.elapsed = time.perf_counter() - t_start
-                logs["steps_per_second"] = steps_per_update / max(dt, 1e-9)
-                logs["learning_rate"] = self.optimizer.param_groups[0]["lr"]
+                logs = self._timed_update()
                 if writer is not None:
                     for k, v in logs.items():
                         writer.add_scalar(f"train/{k}", v, self.update_count)
+                record = None
                 if self.update_count % c.eval_every == 0:
-                    rec = self._record_eval(writer)
-                    shown = {k: f"{rec[k]:.4f}" for k in self._shown(rec)}
-                if budget_s is not None:
-                    bar.set_postfix({"update": self.update_count, **shown}, refresh=False)
-                    bar.update(min(self.elapsed, budget_s) - bar.n)
-                else:
-                    bar.set_postfix(shown, refresh=False)
-                    bar.update(1)
-                if callback is not None:
-                    callback(self, logs)
+                    record = self._record_eval(writer)
+                    shown = {k: f"{record[k]:.4f}" for k in self._shown(record)}
+                bar.update({"update": self.update_count, **shown})
+                ckpt = None
                 if self.update_count % c.checkpoint_every == 0:
-                    self.save_checkpoint()
+                    ckpt = self.save_checkpoint()
                     last_ckpt = self.update_count
+                if callback is not None:
+                    callback(self._event(record, ckpt))
         finally:
             bar.close()
+        self._finish(writer, last_ckpt, callback)
+        return RunFolder(
+            path=self.out_dir,
+            algo=c.ALGO,
+            updates=self.update_count,
+            env_steps=self.update_count * self.steps_per_update,
+            wall_seconds=self.clock.lapped,
+            stopped_by_budget=stopped_by_budget,
+            history=list(self.history),
+        )
+
+    def _writer(self) -> Any:
+        """A TensorBoard writer under ``out_dir/tb`` (None when ``tensorboard`` is off)."""
+        if not self.config.tensorboard:
+            return None
+        tb = require("torch.utils.tensorboard", "train")
+        return tb.SummaryWriter(log_dir=str(self.out_dir / "tb"), purge_step=self.update_count)
+
+    def _timed_update(self) -> dict[str, float]:
+        """One update at the scheduled learning rate; its logs with its speed and rate."""
+        for g in self.optimizer.param_groups:
+            g["lr"] = self.learning_rate()
+        t0 = time.perf_counter()
+        logs = self.update()
+        self.clock.tick()
+        self.clock.lap()
+        logs["steps_per_second"] = self.steps_per_update / max(time.perf_counter() - t0, 1e-9)
+        logs["learning_rate"] = self.optimizer.param_groups[0]["lr"]
+        return logs
+
+    def _event(self, record: dict[str, float] | None, ckpt: Path | None) -> TrainEvent:
+        return TrainEvent(
+            self.update_count, self.update_count * self.steps_per_update, record, ckpt
+        )
+
+    def _finish(
+        self, writer: Any, last_ckpt: int, callback: Callable[[TrainEvent], None] | None
+    ) -> None:
+        """The final evaluation and checkpoint (when the loop did not just make them), then the
+        agent's files."""
+        record = ckpt = None
         if not self.history or self.history[-1]["update"] != self.update_count:
-            self._record_eval(writer)
+            record = self._record_eval(writer)
         if last_ckpt != self.update_count:
-            self.save_checkpoint()
+            ckpt = self.save_checkpoint()
         if writer is not None:
             writer.close()
         self.save_agent()
-        return TrainResult(
-            out_dir=self.out_dir,
-            updates=self.update_count,
-            env_steps=self.update_count * steps_per_update,
-            wall_seconds=self.elapsed,
-            history=list(self.history),
-            stopped_by_budget=stopped_by_budget,
-        )
+        if callback is not None and (record is not None or ckpt is not None):
+            callback(self._event(record, ckpt))
 
     def _shown(self, rec: dict[str, float]) -> list[str]:
-        """The evaluation statistics of a record (no intervals): the progress bar's postfix."""
+        """The evaluation statistics of a record (no intervals): the progress bar's status."""
         names = BANDIT_EVAL_METRICS if self.task.is_bandit else PREDICTION_EVAL_METRICS
         return [k for k in names if k in rec and not k.endswith("_ci95")]
 
     def _record_eval(self, writer: Any) -> dict[str, float]:
         rec = {
             "update": float(self.update_count),
-            "env_steps": float(self.update_count * self.config.num_envs * self.task.horizon),
-            "wall_seconds": float(self.elapsed),
+            "env_steps": float(self.update_count * self.steps_per_update),
+            "wall_seconds": float(self.clock.lapped),
             **self.evaluate(),
         }
         self.history.append(rec)
@@ -390,27 +381,27 @@ class LSTMTrainer:
         return rec
 
 
-def train_lstm(
+def train(
     config: LSTMConfig,
     out_dir: str | os.PathLike[str],
     *,
     resume: bool = False,
     overwrite: bool = False,
-    progress: bool = False,
-    set_threads: bool = True,
-) -> tuple[LSTMAgent, TrainResult]:
-    """Train an LSTM meta-learner (see :class:`LSTMTrainer`); return the agent and the result.
+    progress: bool | None = None,
+    callback: Callable[[TrainEvent], None] | None = None,
+) -> RunFolder:
+    """Train an LSTM meta-learner into the run folder ``out_dir`` (see :class:`LSTMTrainer`).
 
-    With ``set_threads`` the number of torch threads is set to ``config.num_threads`` for the
-    duration of the call (and restored afterwards).
+    The recipe protocol every recipe follows (:mod:`bayes_meta_envs.agents.recipes`): the env,
+    its kwargs, the seed and the budget are fields of ``config``; ``resume`` continues the run
+    in ``out_dir`` from its newest checkpoint, ``overwrite`` replaces a run there. torch uses
+    ``config.num_threads`` threads for the duration of the call. ``progress``: draw a bar on
+    stderr (None: when stderr is a terminal); ``callback``: called with a
+    :class:`~bayes_meta_envs.agents.run_folder.TrainEvent` after each update.
+    Load the trained agent with ``agents.load(run.path)``.
     """
-    old = torch.get_num_threads()
-    if set_threads:
-        torch.set_num_threads(config.num_threads)
-    try:
+    if not isinstance(config, LSTMConfig):
+        raise wrong_type("config", config, "an LSTMConfig")
+    with torch_threads(config.num_threads):
         trainer = LSTMTrainer(config, out_dir, resume=resume, overwrite=overwrite)
-        result = trainer.train(progress=progress)
-        return trainer.agent(), result
-    finally:
-        if set_threads:
-            torch.set_num_threads(old)
+        return trainer.train(progress=progress, callback=callback)

@@ -154,7 +154,7 @@ def bandit_update(
     ent_coef: float,
     logit_cap: float | None = None,
 ) -> dict[str, float]:
-    """Sample one episode per sub-env and take ``ppo_epochs x ppo_minibatches`` PPO steps
+    """Sample one episode per sub-env and take ``n_epochs x ppo_minibatches`` PPO steps
     (with :func:`logit_cap_penalty` in the loss when ``logit_cap`` is given)."""
     c, B = config, vec.num_envs
     ep = collect_bandit_episode(net, vec, reset_seed, torch_gen, c.reward_signal, horizon)
@@ -168,7 +168,7 @@ def bandit_update(
     # the value head learns the lambda-return minus the per-step baseline
     ret_t = torch.as_tensor(adv + values - base, dtype=torch.float32).to(device)
     stats: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "entropy": []}
-    for _ in range(c.ppo_epochs):
+    for _ in range(c.n_epochs):
         perm = torch.randperm(B, generator=torch_gen, device=torch_gen.device)
         for mb in perm.chunk(c.ppo_minibatches):
             hidden, _ = net(obs_t[:, mb])
@@ -182,7 +182,7 @@ def bandit_update(
             clipped = ratio.clamp(1 - c.clip_range, 1 + c.clip_range)
             pg = -torch.min(ratio * a_mb, clipped * a_mb).mean()
             vloss = 0.5 * (value - ret_t[:, mb]).pow(2).mean()
-            loss = pg + c.value_coef * vloss - ent_coef * entropy
+            loss = pg + c.vf_coef * vloss - ent_coef * entropy
             if logit_cap is not None:
                 loss = loss + logit_cap_penalty(logits, logit_cap)
             optimizer.zero_grad(set_to_none=True)

@@ -3,7 +3,14 @@
 :func:`train` meta-trains sb3-contrib's ``RecurrentPPO`` (PPO, Schulman et al. 2017, with an LSTM
 policy; sb3-contrib's implementation) on any registered environment, for a fixed number of
 environment steps or a wall-clock budget, and writes a run folder (``config.json``,
-``model.safetensors``, ``optimizer.pt``, ``train_log.csv``) without pickle.
+``model.safetensors``, ``train_log.csv``, ``checkpoints/``) without pickle. It is called as every
+recipe is (:mod:`bayes_meta_envs.agents.recipes`)::
+
+    from bayes_meta_envs.agents import load, recurrent_ppo
+
+    config = recurrent_ppo.RecurrentPPOConfig(env_id="MetaBandit-v0", seed=0, budget_minutes=5)
+    run = recurrent_ppo.train(config, "runs/b")
+    agent = load(run.path)
 :func:`load_model` rebuilds the SB3 model from such a folder; :func:`load_agent` returns it
 wrapped by :func:`bayes_meta_envs.agents.adapters.from_sb3` as an Agent.
 
@@ -14,7 +21,7 @@ Modules:
   (:func:`wrap_native_vec_env`), and :func:`make_sb3_vec_env` (native or SB3's DummyVecEnv);
 * ``policy``: the network (:class:`~.policy.LinearEmbedding` embedding, shared LSTM, linear
   heads; :func:`~.policy.build_model`) and :func:`~.policy.isolated_global_rng`;
-* ``training``: :func:`train`, its clock, learning-rate schedule and budget callback;
+* ``training``: :func:`train`, its SB3 callback and learning-rate schedule;
 * ``io``: saving and loading the run folder through :mod:`bayes_meta_envs.agents.run_folder`.
 
 Importing this package and reading :class:`RecurrentPPOConfig` imports neither torch nor SB3;
@@ -30,7 +37,6 @@ from typing import TYPE_CHECKING
 from bayes_meta_envs._lazy import attach
 from bayes_meta_envs.agents.recurrent_ppo.config import (
     ALGO,
-    FORMAT_VERSION,
     LOG_FILE,
     OPTIMIZER_FILE,
     RecurrentPPOConfig,
@@ -47,7 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALGO",
-    "FORMAT_VERSION",
     "LOG_FILE",
     "OPTIMIZER_FILE",
     "NativeVecEnv",
@@ -58,6 +63,9 @@ __all__ = [
     "train",
     "wrap_native_vec_env",
 ]
+
+#: The recipe's config class (the name every recipe package has).
+Config = RecurrentPPOConfig
 
 # name -> the module (of this package) that defines it; those modules import torch / SB3
 _LAZY = {

@@ -7,19 +7,15 @@ neither torch nor stable-baselines3.
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
-from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._validate import check_bool, check_int, check_number
-from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
+from bayes_meta_envs.agents._recipe import RecipeConfig
+from bayes_meta_envs.errors import invalid
 
 __all__ = [
     "ALGO",
-    "FORMAT_VERSION",
     "LOG_FILE",
     "LR_SCHEDULES",
     "OPTIMIZER_FILE",
@@ -32,7 +28,6 @@ __all__ = [
 ALGO = "recurrent-ppo"
 """The ``"algo"`` field of the folders this recipe writes."""
 
-FORMAT_VERSION = 1
 OPTIMIZER_FILE = "optimizer.pt"
 LOG_FILE = "train_log.csv"
 
@@ -42,11 +37,11 @@ VECTORIZATIONS: tuple[Vectorization, ...] = ("native", "dummy")
 LR_SCHEDULES: tuple[LrSchedule, ...] = ("constant", "linear")
 
 _INT_FIELDS = (
-    "n_envs",
+    "num_envs",
     "n_steps",
     "batch_size",
     "n_epochs",
-    "lstm_hidden_size",
+    "hidden_size",
     "embed_size",
     "total_timesteps",
     "checkpoint_every",
@@ -66,7 +61,7 @@ _BOOL_FIELDS = ("normalize_advantage", "ortho_init")
 
 
 @dataclass(frozen=True)
-class RecurrentPPOConfig:
+class RecurrentPPOConfig(RecipeConfig):
     """Hyperparameters of the RecurrentPPO recipe (all JSON-serialisable).
 
     Where the defaults come from:
@@ -78,13 +73,13 @@ class RecurrentPPOConfig:
       (:class:`bayes_meta_envs.agents.lstm.LSTMConfig`): the undiscounted return of a 20-step
       episode is the objective, so ``gamma = 1``; the network has the same size as the LSTM
       meta-learner's: a linear embedding (``embed_size`` 64) of ``[previous action | previous
-      reward]``, one LSTM (``lstm_hidden_size`` 128) shared by linear policy and value heads
+      reward]``, one LSTM (``hidden_size`` 128) shared by linear policy and value heads
       (``net_arch=[]``, ``shared_lstm=True``); the entropy bonus decays linearly to
       ``ent_coef_final`` as the LSTM trainer's does.
     * Measurements here (2-core CPU shared with other jobs, so only large effects count): the
       time goes into sb3-contrib's update, which steps the LSTM one time step at a time in Python
       whenever a sequence holds an episode start, so its cost grows with the number of
-      minibatches, not their size. Hence many sub-envs (``n_envs=128``), rollouts of exactly one
+      minibatches, not their size. Hence many sub-envs (``num_envs=128``), rollouts of exactly one
       episode per sub-env (``n_steps`` = horizon = 20: no rollout cuts an episode), 4 epochs of
       2 large minibatches (``batch_size=1280``): 1.5k-8k steps/s across runs with 128-256
       sub-envs and 20-step rollouts, against 0.7k with 64 sub-envs, 40-step rollouts and 2,560-step
@@ -96,12 +91,25 @@ class RecurrentPPOConfig:
     :func:`~bayes_meta_envs.agents.recurrent_ppo.wrap_native_vec_env`) or ``"dummy"`` (SB3's
     DummyVecEnv over single envs). ``lr_schedule``: ``"constant"`` or ``"linear"`` (decays to 0
     over the wall-clock budget when one is given, else over ``total_timesteps``).
-    ``total_timesteps`` caps training when a budget is also given. ``checkpoint_every``: the run
-    folder is saved every that many rollouts (and at the end), so an interrupted run resumes
-    from its last save.
+    ``total_timesteps`` caps training when a budget is also given. ``checkpoint_every``: a
+    checkpoint (``checkpoints/ckpt_NNNNNN``, the rollout count) is written every that many
+    rollouts (and at the end), so an interrupted run resumes from its last one.
+    The run: ``env_id``, ``env_kwargs``, ``seed``; ``budget_minutes`` (wall clock; ``None``:
+    none), ``num_threads`` (torch threads while training), shared with every recipe
+    (:mod:`bayes_meta_envs.agents._recipe`).
     """
 
-    n_envs: int = 128
+    ALGO: ClassVar[str] = ALGO
+    RUN_CONTROL_FIELDS: ClassVar[tuple[str, ...]] = (
+        "total_timesteps",
+        "budget_minutes",
+        "num_threads",
+    )
+
+    env_id: str = "MetaBandit-v0"
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    num_envs: int = 128
     n_steps: int = 20
     batch_size: int = 1280
     n_epochs: int = 4
@@ -115,20 +123,22 @@ class RecurrentPPOConfig:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     normalize_advantage: bool = True
-    lstm_hidden_size: int = 128
+    hidden_size: int = 128
     embed_size: int = 64
     ortho_init: bool = False
     total_timesteps: int = 50_000_000
     vectorization: Vectorization = "native"
     checkpoint_every: int = 50
+    num_threads: int = 1
+    budget_minutes: float | None = None
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         # each field is checked and stored as its canonical Python type (numpy scalars become
         # int / float / bool, so that the config is always JSON-serialisable)
         for name in _INT_FIELDS:
             self._set(name, check_int(name, getattr(self, name), 1))
-        if self.n_envs * self.n_steps < 2:
-            raise invalid("n_envs * n_steps", self.n_envs * self.n_steps, "at least 2")
+        if self.num_envs * self.n_steps < 2:
+            raise invalid("num_envs * n_steps", self.num_envs * self.n_steps, "at least 2")
         for name, (low, low_open, high, expected) in _FLOAT_FIELDS.items():
             value = check_number(
                 name, getattr(self, name), low, high, low_open=low_open, expected=expected
@@ -141,55 +151,3 @@ class RecurrentPPOConfig:
             raise invalid("lr_schedule", self.lr_schedule, "'constant' or 'linear'")
         if self.vectorization not in VECTORIZATIONS:
             raise invalid("vectorization", self.vectorization, "'native' or 'dummy'")
-
-    def _set(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as a JSON-serialisable dict."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RecurrentPPOConfig:
-        """Build a config from a dict; unknown keys raise :class:`InvalidArgumentError`."""
-        if not isinstance(data, dict):
-            raise wrong_type("config", data, "a dict of RecurrentPPOConfig fields")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InvalidArgumentError(
-                f"config has unknown keys {unknown}; the RecurrentPPOConfig fields are "
-                f"{sorted(known)}"
-            )
-        return cls(**data)
-
-    def to_json(self, path: str | Path | None = None) -> str:
-        """The config as JSON text; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=2) + "\n"
-        if path is not None:
-            atomic_write_text(path, text)
-        return text
-
-    @classmethod
-    def from_json(cls, path_or_text: str | Path) -> RecurrentPPOConfig:
-        """Read a config from a JSON file (or JSON text starting with ``{``).
-
-        A file that holds a whole saved-agent ``config.json`` is accepted too: its ``"config"``
-        entry is read.
-        """
-        text = str(path_or_text)
-        if not text.lstrip().startswith("{"):
-            path = Path(path_or_text)
-            if not path.is_file():
-                raise invalid("config", str(path), "a JSON file that exists")
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise invalid("config", str(path), f"a readable UTF-8 JSON file ({exc})") from None
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise invalid("config", str(path_or_text)[:200], f"valid JSON ({exc})") from None
-        if isinstance(data, dict) and "config" in data and "algo" in data:
-            data = data["config"]
-        return cls.from_dict(data)

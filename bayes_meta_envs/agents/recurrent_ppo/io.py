@@ -1,18 +1,20 @@
 """Saving and loading a RecurrentPPO run folder, without pickle.
 
-A folder written by :func:`save` (what :func:`~bayes_meta_envs.agents.recurrent_ppo.train`
-writes)::
+The folder :func:`~bayes_meta_envs.agents.recurrent_ppo.train` writes (the layout of every
+recipe's run folder, :mod:`bayes_meta_envs.agents.run_folder`)::
 
-    OUT/config.json         {"algo": "recurrent-ppo", "env_id", "env_kwargs", "config", "training"}
+    OUT/config.json         the RecurrentPPOConfig, flat, with "algo": "recurrent-ppo"
     OUT/model.safetensors   the policy's state_dict (tensors only)
-    OUT/optimizer.pt        Adam's state (tensors and numbers; read with ``weights_only=True``)
-    OUT/train_log.csv       per rollout: steps, wall-clock and process CPU seconds (of this
-                            session), mean episode return
+    OUT/train_log.csv       per rollout: steps, wall-clock seconds over the run, process CPU
+                            seconds of the session, mean episode return
+    OUT/checkpoints/ckpt_NNNNNN/   after NNNNNN rollouts: model.safetensors, optimizer.pt
+                            (Adam's state, read with ``weights_only=True``), trainer_state.json
 
 SB3's own ``model.save()`` zip stores some entries with cloudpickle, so the policy's
 ``state_dict`` is saved with safetensors and the hyperparameters as JSON, both through
 :mod:`bayes_meta_envs.agents.run_folder`; :func:`load_model` rebuilds
-``RecurrentPPO(policy, env, **hyperparameters)`` and loads the tensors into it.
+``RecurrentPPO(policy, env, **hyperparameters)`` and loads the tensors into it. 0.2's folders
+(a nested ``config.json``, no checkpoints) load too.
 
 * :func:`load_model` returns the SB3 ``RecurrentPPO`` model itself (use it with SB3 tooling);
 * :func:`load_agent` returns it wrapped by :func:`bayes_meta_envs.agents.adapters.from_sb3`, i.e.
@@ -26,7 +28,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
+import math
 import os
+from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -34,12 +39,11 @@ from typing import Any
 import torch
 from sb3_contrib import RecurrentPPO
 
-from bayes_meta_envs._io import atomic_write, atomic_write_text, jsonable
-from bayes_meta_envs._validate import check_bool
+from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents.adapters import SB3Agent, from_sb3
 from bayes_meta_envs.agents.recurrent_ppo.config import (
     ALGO,
-    FORMAT_VERSION,
     LOG_FILE,
     OPTIMIZER_FILE,
     RecurrentPPOConfig,
@@ -48,9 +52,9 @@ from bayes_meta_envs.agents.recurrent_ppo.policy import build_model, isolated_gl
 from bayes_meta_envs.agents.recurrent_ppo.vec_env import make_sb3_vec_env
 from bayes_meta_envs.agents.run_folder import (
     CONFIG_FILE,
+    TRAINER_STATE_FILE,
     WEIGHTS_FILE,
     load_module,
-    read_config,
     save_module,
     write_config,
 )
@@ -61,87 +65,93 @@ from bayes_meta_envs.errors import (
 )
 
 __all__ = [
+    "TrainState",
     "load_agent",
     "load_model",
     "load_weights",
-    "prepare_run_folder",
+    "read_config",
     "read_log",
-    "read_run_config",
-    "save",
+    "read_train_state",
+    "save_agent",
+    "write_train_checkpoint",
 ]
 
 _LOG_FIELDS = ["timesteps", "wall_s", "cpu_s", "mean_return"]
+_STATE_FORMAT = 1
 
 
-def save(
-    model: RecurrentPPO,
-    out: Path,
-    *,
-    env_id: str,
-    env_kwargs: dict[str, Any],
-    config: RecurrentPPOConfig,
-    seed: int,
-    training: dict[str, Any],
-    log_rows: list[dict[str, float]],
-) -> None:
-    """Write the run folder ``out`` (see the module docstring); ``config.json`` goes last."""
-    out.mkdir(parents=True, exist_ok=True)
-    # save_module drops the aliases of shared tensors (the features extractor is shared by the
-    # policy and value branches); load_model restores them
-    save_module(out / WEIGHTS_FILE, model.policy)
-    optimizer_state = model.policy.optimizer.state_dict()
-    atomic_write(out / OPTIMIZER_FILE, lambda tmp: torch.save(optimizer_state, tmp))
-    meta = {
-        "algo": ALGO,
-        "format_version": FORMAT_VERSION,
-        "env_id": env_id,
-        "env_kwargs": jsonable(env_kwargs),
-        "seed": seed,
-        "config": config.to_dict(),
-        "policy": "MlpLstmPolicy (shared LSTM, linear policy and value heads)",
-        "weights": WEIGHTS_FILE,
-        "training": training,
+@dataclass
+class TrainState:
+    """Where a run stands: rollouts and steps done, training seconds, sessions, the per-rollout
+    log and the config JSON it was written with (what ``trainer_state.json`` holds)."""
+
+    rollouts: int = 0
+    timesteps: int = 0
+    elapsed: float = 0.0
+    sessions: int = 1
+    log_rows: list[dict[str, float]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    #: the steps done before this session (not saved)
+    timesteps_before: int = 0
+
+
+def write_train_checkpoint(
+    model: RecurrentPPO, out: Path, config: RecurrentPPOConfig, state: TrainState
+) -> Path:
+    """Write ``out/checkpoints/ckpt_<rollouts>`` (atomically): weights, optimizer, state."""
+    state.config = config.to_dict()
+    payload = {
+        "format_version": _STATE_FORMAT,
+        **{k: v for k, v in dataclasses.asdict(state).items() if k != "timesteps_before"},
     }
+    optimizer_state = model.policy.optimizer.state_dict()
+
+    def write(tmp: Path) -> None:
+        # save_module drops the aliases of shared tensors (the features extractor is shared by
+        # the policy and value branches); load_model restores them
+        save_module(tmp / WEIGHTS_FILE, model.policy)
+        torch.save(optimizer_state, tmp / OPTIMIZER_FILE)
+        (tmp / TRAINER_STATE_FILE).write_text(json.dumps(payload), encoding="utf-8")
+
+    return run_folder.write_checkpoint_folder(out, state.rollouts, write)
+
+
+def read_train_state(ck: Path) -> TrainState:
+    """The :class:`TrainState` of the checkpoint folder ``ck``; :class:`CheckpointError` naming
+    the file when it is missing or corrupt."""
+    file = ck / TRAINER_STATE_FILE
+    if not file.is_file():
+        raise CheckpointError(f"checkpoint {str(ck)!r} is incomplete: missing {TRAINER_STATE_FILE}")
+    data = run_folder.read_json_object(file, "checkpoint state")
+    try:
+        state = TrainState(
+            rollouts=int(data["rollouts"]),
+            timesteps=int(data["timesteps"]),
+            elapsed=float(data["elapsed"]),
+            sessions=int(data["sessions"]),
+            log_rows=[{k: float(v) for k, v in row.items()} for row in data["log_rows"]],
+            config=dict(data["config"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{str(file)!r} is corrupt: {exc!r}") from None
+    if min(state.rollouts, state.timesteps) < 0 or not math.isfinite(state.elapsed):
+        raise CheckpointError(f"{str(file)!r} is corrupt: negative or infinite counters")
+    return state
+
+
+def save_agent(
+    model: RecurrentPPO, out: Path, config: RecurrentPPOConfig, state: TrainState
+) -> None:
+    """Write the trained agent into ``out``: weights, the log, and ``config.json`` last."""
+    out.mkdir(parents=True, exist_ok=True)
+    save_module(out / WEIGHTS_FILE, model.policy)
     log = StringIO(newline="")
     writer = csv.DictWriter(log, fieldnames=_LOG_FIELDS)
     writer.writeheader()
-    writer.writerows(log_rows)
+    writer.writerows(state.log_rows)
     atomic_write_text(out / LOG_FILE, log.getvalue())
     # the config goes last: a folder with a config.json is a complete saved agent
-    write_config(out, meta)
-
-
-#: What a RecurrentPPO run folder holds once training has written into it.
-RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE, LOG_FILE)
-
-
-def prepare_run_folder(out: Path, *, resume: bool, overwrite: bool) -> None:
-    """Check the output folder of a training run before anything is written.
-
-    Temporary files that a killed atomic write left (``.NAME.*.tmp*``) are removed. Without
-    ``resume``, a folder holding a run (any of :data:`RUN_FILES`) is refused with
-    :class:`InvalidArgumentError` unless ``overwrite``, which removes those files first.
-    """
-    if check_bool("overwrite", overwrite) and resume:
-        raise InvalidArgumentError("resume and overwrite must not both be True")
-    if out.exists() and not out.is_dir():
-        raise InvalidArgumentError(f"out_dir must be a folder, got {str(out)!r} (a file)")
-    if not out.is_dir():
-        return
-    for p in out.iterdir():
-        if p.is_file() and any(p.name.startswith(f".{name}.") for name in RUN_FILES):
-            p.unlink(missing_ok=True)
-    if resume:
-        return
-    found = [name for name in RUN_FILES if (out / name).exists()]
-    if found and not overwrite:
-        raise InvalidArgumentError(
-            f"out_dir must be a new or empty folder, got {str(out)!r}: it already holds a run "
-            f"({', '.join(found)}); continue it with resume=True (--resume), choose another "
-            "folder, or pass overwrite=True"
-        )
-    for name in found:
-        (out / name).unlink()
+    write_config(out, config.to_dict())
 
 
 def read_log(out: Path) -> list[dict[str, float]]:
@@ -156,23 +166,15 @@ def read_log(out: Path) -> list[dict[str, float]]:
         raise CheckpointError(f"{str(path)!r} is corrupt or unreadable: {exc}") from None
 
 
-def read_run_config(path: Path) -> dict[str, Any]:
-    """Read and check ``path/config.json``; raise :class:`CheckpointError` when unusable."""
-    meta = read_config(path, algo=ALGO)
-    file = path / CONFIG_FILE
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(
-            f"{str(file)!r} has format_version {meta.get('format_version')!r}, "
-            f"this version reads {FORMAT_VERSION}"
-        )
-    missing = [k for k in ("env_id", "env_kwargs", "config", "training") if k not in meta]
-    if missing:
-        raise CheckpointError(f"{str(file)!r} lacks the entries {missing}")
+def read_config(path: Path) -> RecurrentPPOConfig:
+    """The config of the run folder (or checkpoint folder) ``path``, 0.2's nested format
+    included; :class:`CheckpointError` when unusable."""
+    meta = run_folder.read_config(path, algo=ALGO)
     try:
-        RecurrentPPOConfig.from_dict(meta["config"])
+        return RecurrentPPOConfig.from_dict(meta)
     except (InvalidArgumentError, TypeError) as exc:
+        file = run_folder.run_of(path) / CONFIG_FILE
         raise CheckpointError(f"{str(file)!r} holds an invalid config: {exc}") from exc
-    return meta
 
 
 def load_weights(model: RecurrentPPO, path: Path, *, optimizer: bool = False) -> None:
@@ -191,11 +193,6 @@ def load_weights(model: RecurrentPPO, path: Path, *, optimizer: bool = False) ->
         raise CheckpointError(f"{str(opt_file)!r} could not be loaded: {exc}") from exc
 
 
-def _folder(path: str | os.PathLike[str]) -> Path:
-    p = Path(path)
-    return p.parent if p.name == CONFIG_FILE and p.is_file() else p
-
-
 def load_model(path: str | os.PathLike[str]) -> RecurrentPPO:
     """Rebuild the saved sb3-contrib ``RecurrentPPO`` model from ``path`` (no unpickling).
 
@@ -204,24 +201,27 @@ def load_model(path: str | os.PathLike[str]) -> RecurrentPPO:
     tensors from ``model.safetensors`` (strict: every key and shape must match). Raises
     :class:`CheckpointError` if a file is missing or corrupt.
     """
-    folder = _folder(path)
-    meta = read_run_config(folder)
-    cfg = RecurrentPPOConfig.from_dict(meta["config"])
+    p = Path(path)
+    folder = p.parent if p.name == CONFIG_FILE and p.is_file() else p
+    cfg = read_config(folder)
     with isolated_global_rng(0):
         try:
-            env = make_sb3_vec_env(meta["env_id"], meta["env_kwargs"], 1, 0, cfg.vectorization)
+            env = make_sb3_vec_env(cfg.env_id, cfg.env_kwargs, 1, 0, cfg.vectorization)
         except (UnknownEnvironmentError, InvalidArgumentError, TypeError) as exc:
             raise CheckpointError(
                 f"the env saved in {str(folder)!r} cannot be built: {exc}"
             ) from exc
-        model = build_model(dataclasses.replace(cfg, n_envs=1), env)
+        model = build_model(dataclasses.replace(cfg, num_envs=1), env)
     load_weights(model, folder)
     model.policy.set_training_mode(False)
     return model
 
 
-def load_agent(path: str | os.PathLike[str]) -> SB3Agent:
+def load_agent(path: str | os.PathLike[str], *, seed: int | None = None) -> SB3Agent:
     """The saved RecurrentPPO as an Agent: ``from_sb3(load_model(path))``.
+
+    ``seed`` is accepted as every recipe's ``load_agent`` accepts it, and unused: the adapter's
+    ``predict`` samples through SB3's policy.
 
     The adapter (:func:`bayes_meta_envs.agents.adapters.from_sb3`) reads action probabilities
     from the policy's distribution and resets the LSTM state at each episode start. This is what

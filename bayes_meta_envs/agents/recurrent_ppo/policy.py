@@ -75,7 +75,7 @@ def build_model(config: RecurrentPPOConfig, env: VecEnv, lr: Any = None) -> Recu
     policy_kwargs = {
         "features_extractor_class": LinearEmbedding,
         "features_extractor_kwargs": {"features_dim": config.embed_size},
-        "lstm_hidden_size": config.lstm_hidden_size,
+        "lstm_hidden_size": config.hidden_size,
         "n_lstm_layers": 1,
         "shared_lstm": True,
         "enable_critic_lstm": False,

@@ -166,13 +166,13 @@ def _monitored_env(env_id: str, kwargs: dict[str, Any], seed: int) -> Monitor:
 def make_sb3_vec_env(
     env_id: str,
     env_kwargs: dict[str, Any] | None = None,
-    n_envs: int = 8,
+    num_envs: int = 8,
     seed: int = 0,
     vectorization: Vectorization = "native",
 ) -> VecEnv:
-    """An SB3 ``VecEnv`` of ``n_envs`` copies of ``env_id``, seeded with ``seed``.
+    """An SB3 ``VecEnv`` of ``num_envs`` copies of ``env_id``, seeded with ``seed``.
 
-    ``"native"``: :func:`wrap_native_vec_env` over ``gym.make_vec(env_id, n_envs,
+    ``"native"``: :func:`wrap_native_vec_env` over ``gym.make_vec(env_id, num_envs,
     vectorization_mode="vector_entry_point")`` (one seed for the batch). ``"dummy"``: SB3's
     ``DummyVecEnv`` over ``Monitor``-wrapped single envs, sub-env ``i`` seeded with the ``i``-th
     child of ``SeedSequence(seed)``.
@@ -182,7 +182,7 @@ def make_sb3_vec_env(
     if vectorization == "native":
         try:
             venv = gym.make_vec(
-                env_id, num_envs=n_envs, vectorization_mode="vector_entry_point", **kwargs
+                env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
             )
         except gym.error.Error as exc:
             raise UnknownEnvironmentError(
@@ -192,6 +192,6 @@ def make_sb3_vec_env(
         sb3_env.seed(seed)
         return sb3_env
     if vectorization == "dummy":
-        seeds = _spawn_seeds(seed, n_envs)
+        seeds = _spawn_seeds(seed, num_envs)
         return DummyVecEnv([functools.partial(_monitored_env, env_id, kwargs, s) for s in seeds])
     raise invalid("vectorization", vectorization, " or ".join(repr(v) for v in VECTORIZATIONS))
