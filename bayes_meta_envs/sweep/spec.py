@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from bayes_meta_envs._io import jsonable
 from bayes_meta_envs._validate import check_choice, check_int, check_mapping, check_seed
+from bayes_meta_envs.agents._recipe import flatten_config
 from bayes_meta_envs.agents.recipes import RECIPES
 from bayes_meta_envs.errors import invalid, wrong_type
 
@@ -134,11 +135,13 @@ class SweepSpec:
         for key in _RESERVED:
             if key in config and key != "algo":
                 raise invalid(f"config[{key!r}]", config[key], "absent: every trial sets it")
-        self._set("config", config)
-        self._set("grid", _grid(self.grid))
         check_choice("algo", self.algo, ALGOS)
         if config.get("algo", self.algo) != self.algo:
             raise invalid("config['algo']", config["algo"], f"{self.algo!r} (the sweep's algo)")
+        # today's field names (0.2's are mapped), so that equal sweeps have equal sweep.json
+        self._set("config", flatten_config(config))
+        grid = _grid(self.grid)
+        self._set("grid", flatten_config(grid) if grid else grid)
         self._set("score_episodes", check_int("score_episodes", self.score_episodes, 1))
         self._set("score_seed", check_int("score_seed", self.score_seed, 0))
 
@@ -153,7 +156,7 @@ class SweepSpec:
     def trials(self) -> list[TrialSpec]:
         """The trials, env by env, setting by setting, seed by seed; named
         ``NNN-<env id>-g<setting>-s<seed>`` (also the name of their run folders)."""
-        base = {k: v for k, v in self.config.items() if k != "algo"}
+        base = dict(self.config)
         out = []
         seeds = cast(Sequence[int], self.seeds)  # a tuple once checked
         combos = itertools.product(enumerate(self.envs), enumerate(self.settings()), seeds)

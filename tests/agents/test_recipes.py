@@ -98,9 +98,10 @@ def test_progress_is_drawn_only_when_asked_or_on_a_terminal(tmp_path, capsys):
 def test_callback_sees_every_update_record_and_checkpoint(tmp_path):
     events = []
     run = lstm.train(tiny_config(total_updates=4), tmp_path, callback=events.append)
-    assert [e.updates for e in events] == [1, 2, 3, 4]
-    assert [e.record is not None for e in events] == [False, True, False, True]
+    assert [e.updates for e in events] == [0, 1, 2, 3, 4]
+    assert [e.record is not None for e in events] == [True, False, True, False, True]
     assert [e.checkpoint.name if e.checkpoint else None for e in events] == [
+        None,
         None,
         "ckpt_000002",
         None,

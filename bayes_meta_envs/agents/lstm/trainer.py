@@ -281,7 +281,9 @@ class LSTMTrainer:
         bar = ProgressBar(self.clock, "upd", progress=progress)
         start, stopped_by_budget = self.update_count, False
         if self.update_count == 0 and not self.history:
-            self._record_eval(writer)
+            first = self._record_eval(writer)  # the untrained net: the curve's first point
+            if callback is not None:
+                callback(self._event(first, None))
         last_ckpt, shown = self.update_count, {}
         try:
             while self.update_count < c.total_updates:
@@ -294,7 +296,7 @@ class LSTMTrainer:
                 if writer is not None:
                     for k, v in logs.items():
                         writer.add_scalar(f"train/{k}", v, self.update_count)
-                record = None
+                record: dict[str, float] | None = None
                 if self.update_count % c.eval_every == 0:
                     record = self._record_eval(writer)
                     shown = {k: f"{record[k]:.4f}" for k in self._shown(record)}
