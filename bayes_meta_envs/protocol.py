@@ -24,7 +24,7 @@ from bayes_meta_envs._validate import check_seed
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.task import TaskKind
 
-__all__ = ["Agent", "AgentKind", "BaseAgent", "tie_split"]
+__all__ = ["Agent", "AgentKind", "BaseAgent", "kl_to_set", "tie_split"]
 
 AgentKind = TaskKind
 
@@ -38,6 +38,17 @@ class Agent(Protocol):
     def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray: ...
 
     def output(self, state: np.ndarray) -> np.ndarray: ...
+
+
+def kl_to_set(mass: ArrayLike) -> NDArray[np.float64]:
+    """The KL divergence from a policy to a *set* of optimal actions, given ``mass``, the
+    probability the policy puts on the set: ``-log(mass)`` (the smallest KL from the policy to any
+    distribution supported on the set; ``mass`` above 1 by rounding counts as 1, ``mass == 0``
+    gives ``inf``). The one copy of the formula behind ``kl_to_bayes_set``."""
+    m = np.minimum(np.asarray(mass, dtype=np.float64), 1.0)
+    with np.errstate(divide="ignore"):
+        out: NDArray[np.float64] = -np.log(m)
+    return out
 
 
 def tie_split(values: ArrayLike, atol: float = 1e-9) -> NDArray[np.float64]:

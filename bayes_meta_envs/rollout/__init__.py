@@ -1,0 +1,169 @@
+"""Paired rollouts: an agent and the Bayes-optimal agent on common random numbers (numpy only).
+
+This is the one runner behind every comparison with the Bayes-optimal agent: :func:`score`, the
+trainers' evaluation and the analysis all call :func:`paired_rollout`, so a statistic such as the
+Bayes gap means the same thing everywhere.
+
+How a run works
+---------------
+Episodes run in batches on the task's native vector env (``task.make_vector(batch)``). Two copies
+are reset once with the same seed and then continue their streams (``reset()`` without a seed) from
+batch to batch, so episode ``j`` of the run always has the ``j``-th task and noise of that seed,
+whatever the batch size. One copy is stepped by the agent, the other by the Bayes-optimal agent:
+both face the same tasks and the same noise (common random numbers). Bandit actions are drawn
+from output probabilities with one uniform ``u[j, t]`` per episode and step shared by both agents
+(``a = first k with u < cumsum(probs)_k``), so an agent with the Bayes-optimal outputs takes the
+same actions and has a Bayes gap of exactly 0. A third, action-free copy of the Bayes-optimal agent
+consumes the *agent's* observations: its outputs along the agent's trajectory are what the per-step
+KL and the agreement compare with, and its states are the Bayes sufficient statistics of the
+agent's history (as long as the two trajectories of an episode coincide, that copy's state is also
+the Bayes-optimal agent's own state, and the run reuses it).
+
+Seeds: ``np.random.SeedSequence(seed).spawn(2)`` gives the environment seed and the generator of
+the action uniforms; the result is a deterministic function of ``(agent, task, episodes, seed)``,
+independent of ``batch_size`` (up to floating-point summation order in the per-step curves).
+
+Per-episode statistics (``PairedRollout.per_episode``):
+
+Bandits
+    ``return`` and ``bayes_return`` (total reward), ``regret`` and ``bayes_regret`` (pseudo-regret
+    ``sum_t (max_k p_k - p_{a_t})`` against the oracle that knows ``p``), ``bayes_gap`` (``regret -
+    bayes_regret``, paired by episode), ``bayes_gap_q`` (below), ``kl`` (per-step
+    ``KL(pi_Bayes || pi_agent)`` along the agent's trajectory, averaged over the steps; only with
+    probabilities) and ``agreement`` (the probability of a Bayes-optimal action, averaged over the
+    steps).
+
+    ``bayes_gap_q`` is ``sum_t (max_k Q*(b_t, k) - sum_k pi_t(k) Q*(b_t, k))``, where ``b_t`` is the
+    Bayes posterior after the agent's own history, ``Q*`` the exact Bayes-optimal Q-values
+    (:class:`~bayes_meta_envs.baselines.BanditSolution`) and ``pi_t`` the agent's probabilities
+    (a point mass on its action, for agents that give actions). By the performance-difference
+    lemma (Kakade and Langford 2002) its expectation is ``V*(prior) - V_agent(prior)``, which is
+    also the expectation of ``bayes_gap``; it replaces the future's sampled tasks and rewards by
+    their exact conditional expectations, so for a near-optimal agent its interval is 10 to 70
+    times narrower. It is 0 for every Bayes-optimal agent, whatever it does among ties.
+Prediction
+    ``return`` (total log-likelihood), ``log_loss`` and ``bayes_log_loss`` (mean per step),
+    ``excess_log_loss`` (their difference), ``prior_excess`` (the excess of the fixed prior
+    predictive on the same samples) and ``kl`` (per-step ``KL(Bayes predictive || agent's)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from bayes_meta_envs._stats import Z95, Curve, Estimate
+from bayes_meta_envs._validate import check_int, check_seed
+from bayes_meta_envs.baselines import FiniteGittinsAgent
+from bayes_meta_envs.protocol import Agent
+from bayes_meta_envs.rollout._records import (
+    BANDIT_CURVES,
+    DEFAULT_BATCH_SIZE,
+    PREDICTION_CURVES,
+    Cursor,
+    OutputKind,
+    PairedRollout,
+)
+from bayes_meta_envs.rollout._runs import (
+    Accumulator,
+    BanditRun,
+    Batches,
+    PredictionRun,
+    Recorder,
+)
+from bayes_meta_envs.task import MetaTask
+
+__all__ = [
+    "BANDIT_CURVES",
+    "DEFAULT_BATCH_SIZE",
+    "PREDICTION_CURVES",
+    "Z95",
+    "Cursor",
+    "Curve",
+    "Estimate",
+    "OutputKind",
+    "PairedRollout",
+    "agent_output_kind",
+    "held_out_seed",
+    "paired_rollout",
+]
+
+
+def paired_rollout(
+    agent: Agent,
+    task: MetaTask,
+    *,
+    episodes: int,
+    seed: int,
+    batch_size: int | None = None,
+    outputs: OutputKind | None = None,
+    record: int = 0,
+    cursor: Cursor | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    reference: FiniteGittinsAgent | None = None,
+) -> PairedRollout:
+    """Run ``agent`` beside the Bayes-optimal agent of ``task``; see the module docstring.
+
+    Args:
+        agent: follows the Agent protocol; its ``output`` holds what ``outputs`` says.
+        task: the task (:func:`~bayes_meta_envs.task.task_of`).
+        episodes: number of episodes (>= 1); seed: int >= 0.
+        batch_size: episodes side by side (default ``min(episodes, 10000)``); it changes speed
+            and memory, not the result.
+        outputs: ``"probabilities"`` (bandit default), ``"actions"`` (a bandit agent that only
+            returns actions: no KL), or ``"predictive"`` (the prediction tasks').
+        record: keep the per-step arrays (observations, actions, rewards, outputs, both agents'
+            states) of the first ``record`` episodes in ``recorded``.
+        cursor: updated as the run goes (batch and step), for error messages.
+        on_batch: called with the number of episodes of each finished batch (progress bars).
+        reference: bandits past the exact DP: this agent takes the Bayes-optimal agent's place
+            (its index stands for the Q-values, so ``bayes_*`` statistics are against it, and
+            ``bayes_gap_q`` is not a Bayes gap), and ``bayes_value`` is not reported.
+    """
+    episodes = check_int("episodes", episodes, 1)
+    seed = int(check_seed("seed", seed) or 0)
+    batch = min(episodes, DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+    if batch_size is not None:
+        check_int("batch_size", batch_size, 1)
+    if outputs is None:
+        outputs = "probabilities" if task.is_bandit else "predictive"
+    env_ss, action_ss = np.random.SeedSequence(seed).spawn(2)
+    env_seed = int(env_ss.generate_state(1, dtype=np.uint64)[0])
+    batches = Batches(episodes, batch, env_seed, cursor or Cursor(), Recorder(record))
+    if task.is_bandit:  # the one place a rollout asks
+        run: BanditRun | PredictionRun = BanditRun(
+            agent,
+            task,
+            batches,
+            np.random.Generator(np.random.PCG64(action_ss)),
+            outputs,
+            reference,
+        )
+    else:
+        run = PredictionRun(agent, task, batches)
+    acc = Accumulator(episodes, task.horizon, run.scalars, run.curves)
+    for first, n, batch_seed in batches:
+        values, curves = run.batch(first, n, batch_seed)
+        acc.put(first, values)
+        for name in run.curves:
+            acc.add_curve(name, curves[name])
+        if on_batch is not None:
+            on_batch(n)
+    return PairedRollout(
+        task, episodes, acc.values, acc.sums, run.references(), batches.recorder.arrays()
+    )
+
+
+def held_out_seed(seed: int) -> int:
+    """The seed of a run whose episodes are apart from those of ``seed``'s run (the analysis
+    fits on one and evaluates on the other). A run's streams are spawned from
+    ``SeedSequence(seed)``, so neighbouring seeds give independent episodes."""
+    return seed + 1
+
+
+def agent_output_kind(task: MetaTask, provides_probabilities: bool) -> OutputKind:
+    """The :data:`OutputKind` of an agent on ``task``."""
+    if not task.is_bandit:
+        return "predictive"
+    return "probabilities" if provides_probabilities else "actions"
