@@ -72,8 +72,8 @@ from bayes_meta_envs.analysis.stepwise import (
 )
 from bayes_meta_envs.baselines import BayesOptimalAgent
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
-from bayes_meta_envs.protocol import Agent
-from bayes_meta_envs.rollout import paired_rollout
+from bayes_meta_envs.protocol import Agent, kl_to_set
+from bayes_meta_envs.rollout import held_out_seed, paired_rollout
 from bayes_meta_envs.scoring.report import agent_display_name
 from bayes_meta_envs.task import MetaTask, task_of
 
@@ -190,11 +190,10 @@ def _cell(e: Estimate) -> str:
 
 
 def untrained_twin(agent: Any) -> Agent | None:
-    """An untrained network of ``agent``'s architecture (the package's LSTM agents, recognised by
-    their ``config``), or ``None``."""
-    if type(agent).__name__ == "LSTMAgent" and hasattr(agent, "config"):
-        return type(agent)(agent.config)
-    return None
+    """An untrained network of ``agent``'s architecture (what its ``untrained()`` method returns:
+    the package's LSTM agents have one), or ``None``."""
+    twin = getattr(agent, "untrained", None)
+    return twin() if callable(twin) else None
 
 
 def simulate(
@@ -324,8 +323,7 @@ def _simulate(
             mass = (out_m * (out_t > 0)).sum(-1)
             d_o_label = "P(target leaves its Bayes-optimal set)"
             d_o = Estimate.from_samples((1.0 - np.minimum(mass, 1.0)).mean(axis=1))
-            with np.errstate(divide="ignore"):
-                extras["kl_to_set"] = Estimate.from_samples(-np.log(np.minimum(mass, 1.0)).mean(1))
+            extras["kl_to_set"] = Estimate.from_samples(kl_to_set(mass).mean(1))
         else:
             d_o_label = "TV(target policy, policy from mapped states)"
             d_o = Estimate.from_samples(0.5 * np.abs(out_t - out_m).sum(-1).mean(axis=1))
@@ -363,7 +361,7 @@ def _return_lost(
     """Bayes gap (from Q-values) of the target acting from mapped states minus its own, paired by
     episode."""
     mapped = MappedAgent(source, phi, target, task.kind)
-    run_seed = seed + 1  # episodes apart from those phi was fitted on
+    run_seed = held_out_seed(seed)  # episodes apart from those phi was fitted on
     gap_m = _gap_per_episode(mapped, task, episodes, run_seed)
     if isinstance(target, BayesOptimalAgent):
         return Estimate.from_samples(gap_m)

@@ -83,6 +83,11 @@ class LSTMAgent(BaseAgent):
                 raise CheckpointError(f"weights do not match the config: {exc}") from None
         self.net.eval()
 
+    def untrained(self) -> LSTMAgent:
+        """The untrained twin: a network of this agent's config at its initialisation (the
+        reference the analysis reads every comparison beside)."""
+        return type(self)(self.config)
+
     @property
     def name(self) -> str:
         return f"LSTMAgent({self.config.env_id}, hidden={self.hidden_size})"
