@@ -36,9 +36,72 @@ from bayes_meta_envs.envs import (
 from bayes_meta_envs.errors import UnknownEnvironmentError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms, ConjugateFamily
 
-__all__ = ["MetaTask", "TaskKind", "observation_layout", "task_of", "unwrap_meta_env"]
+__all__ = [
+    "KIND_TRAITS",
+    "KindTraits",
+    "MetaTask",
+    "TaskKind",
+    "observation_layout",
+    "task_of",
+    "unwrap_meta_env",
+]
 
 TaskKind = Literal["bandit", "prediction"]
+
+
+@dataclass(frozen=True)
+class KindTraits:
+    """What differs between bandits and prediction tasks, decided once: read it from
+    :attr:`MetaTask.traits` instead of asking the kind.
+
+    Attributes:
+        kind: ``"bandit"`` or ``"prediction"``.
+        headline: the statistic that says how far an agent is from the Bayes-optimal one (named
+            as in :class:`~bayes_meta_envs.scoring.ScoreReport`): what sweeps, training curves
+            and reports lead with.
+        divergence: the behavioural divergence from the Bayes-optimal agent.
+        eval_metrics: the statistics of a trainer's evaluation record, in order (a ``_ci95``
+            suffix: the half-width of the 95% interval of the statistic before it).
+        outputs: what an agent's ``output`` holds by default (``"probabilities"`` of actions, or
+            the ``"predictive"``'s parameters).
+        fixed_signal: the learning signal when the kind fixes it (``"log_loss"``: prediction is
+            supervised), else ``None`` (a bandit learner chooses its reward signal).
+    """
+
+    kind: TaskKind
+    headline: str
+    divergence: str
+    eval_metrics: tuple[str, ...]
+    outputs: Literal["probabilities", "predictive"]
+    fixed_signal: str | None
+
+
+#: The traits of each kind of task.
+KIND_TRAITS: dict[str, KindTraits] = {
+    "bandit": KindTraits(
+        kind="bandit",
+        headline="bayes_gap_q",
+        divergence="kl_to_bayes_set",
+        eval_metrics=(
+            "bayes_gap",
+            "bayes_gap_ci95",
+            "bayes_gap_q",
+            "bayes_gap_q_ci95",
+            "return",
+            "agreement",
+        ),
+        outputs="probabilities",
+        fixed_signal=None,
+    ),
+    "prediction": KindTraits(
+        kind="prediction",
+        headline="excess_log_loss",
+        divergence="kl",
+        eval_metrics=("log_loss", "excess_log_loss", "excess_log_loss_ci95", "kl"),
+        outputs="predictive",
+        fixed_signal="log_loss",
+    ),
+}
 
 _META_ENVS = (MetaBanditEnv, MetaPredictEnv, MetaBanditVectorEnv, MetaPredictVectorEnv)
 
@@ -91,6 +154,11 @@ class MetaTask:
     @property
     def is_bandit(self) -> bool:
         return self.kind == "bandit"
+
+    @property
+    def traits(self) -> KindTraits:
+        """What differs with the kind (:class:`KindTraits`): metric names, default outputs."""
+        return KIND_TRAITS[self.kind]
 
     @property
     def n_arms(self) -> int:

@@ -148,7 +148,7 @@ def training_dynamics(
     """Behaviour and D_s/D_o (both directions, histories of the target) at each checkpoint."""
     bayes = structural_bayes(task)
     rows = []
-    key = "bayes_gap_q" if task.is_bandit else "excess_log_loss"
+    key = task.traits.headline
     for step, agent in checkpoints:
         b = behaviour(agent, task, episodes=episodes, seed=seed)
         fwd = simulate(agent, bayes, task, episodes=episodes, seed=seed, control=None)
@@ -216,7 +216,7 @@ def mds_of_runs(
     labels.append(("bayes", -1))
     agents.append(bayes)
     outs, perf = [], []
-    key = "bayes_gap_q" if task.is_bandit else "excess_log_loss"
+    key = task.traits.headline
     for agent in agents:
         paired = collect_states(agent, bayes, task, episodes=episodes, seed=seed, condition=bayes)
         outs.append(paired.source_output.reshape(-1, paired.source_output.shape[-1]))

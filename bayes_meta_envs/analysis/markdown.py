@@ -46,7 +46,7 @@ def _f(v: float, d: int = 4) -> str:
 
 
 def _behaviour(s: TaskStudy) -> tuple[str, Interval]:
-    key = "bayes_gap_q" if s.task.is_bandit else "excess_log_loss"
+    key = s.task.traits.headline
     iv = Interval.across_runs([r.behaviour[key] for r in s.runs])
     unit = "Bayes gap (Q) per episode" if s.task.is_bandit else "excess log-loss, nats/step"
     return unit, iv

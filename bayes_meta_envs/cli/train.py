@@ -114,7 +114,7 @@ def _signal(config: RecipeConfig) -> str | None:
     signal = getattr(config, "reward_signal", None)
     if signal is None:
         return None
-    return str(signal) if task_of(config.env_id, **config.env_kwargs).is_bandit else "log_loss"
+    return task_of(config.env_id, **config.env_kwargs).traits.fixed_signal or str(signal)
 
 
 def _config(args: argparse.Namespace, cls: type[RecipeConfig]) -> RecipeConfig:

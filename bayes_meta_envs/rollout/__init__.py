@@ -127,7 +127,7 @@ def paired_rollout(
     if batch_size is not None:
         check_int("batch_size", batch_size, 1)
     if outputs is None:
-        outputs = "probabilities" if task.is_bandit else "predictive"
+        outputs = task.traits.outputs
     env_ss, action_ss = np.random.SeedSequence(seed).spawn(2)
     env_seed = int(env_ss.generate_state(1, dtype=np.uint64)[0])
     batches = Batches(episodes, batch, env_seed, cursor or Cursor(), Recorder(record))
@@ -164,6 +164,5 @@ def held_out_seed(seed: int) -> int:
 
 def agent_output_kind(task: MetaTask, provides_probabilities: bool) -> OutputKind:
     """The :data:`OutputKind` of an agent on ``task``."""
-    if not task.is_bandit:
-        return "predictive"
-    return "probabilities" if provides_probabilities else "actions"
+    outputs = task.traits.outputs
+    return "actions" if outputs == "probabilities" and not provides_probabilities else outputs

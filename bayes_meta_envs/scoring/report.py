@@ -24,6 +24,7 @@ from bayes_meta_envs.errors import InvalidArgumentError, invalid
 from bayes_meta_envs.protocol import BaseAgent
 from bayes_meta_envs.rollout import Curve, Estimate
 from bayes_meta_envs.scoring.traces import Traces
+from bayes_meta_envs.task import KIND_TRAITS
 
 __all__ = [
     "BANDIT_METRICS",
@@ -246,7 +247,7 @@ class ScoreReport:
     @property
     def kl(self) -> Estimate | None:
         """The behavioural divergence: ``kl_to_bayes_set`` for bandits, ``kl`` for prediction."""
-        return self.metrics.get("kl_to_bayes_set" if self.env_kind == "bandit" else "kl")
+        return self.metrics.get(KIND_TRAITS[self.env_kind].divergence)
 
     @property
     def agreement(self) -> Estimate | None:

@@ -19,6 +19,7 @@ from typing import Any
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs.errors import CheckpointError
 from bayes_meta_envs.sweep.spec import TrialSpec
+from bayes_meta_envs.task import KIND_TRAITS
 
 __all__ = [
     "SCORE_FILE",
@@ -35,8 +36,9 @@ SCORE_FILE = "score.json"
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
 #: The final metric of a run, by task kind (``env_kind`` of its score report), in order of
-#: preference: a score written before ``bayes_gap_q`` existed falls back to the paired estimate.
-_METRICS = {"bandit": ("bayes_gap_q", "bayes_gap"), "prediction": ("excess_log_loss",)}
+#: preference: the kind's headline; a score written before ``bayes_gap_q`` existed falls back to
+#: the paired estimate.
+_METRICS = {kind: (t.headline, "bayes_gap") for kind, t in KIND_TRAITS.items()}
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from bayes_meta_envs.agents.run_folder import CHECKPOINT_DIR, TrainEvent
 from bayes_meta_envs.scoring import score
 from bayes_meta_envs.sweep.spec import TrialSpec
 from bayes_meta_envs.sweep.summary import SCORE_FILE
+from bayes_meta_envs.task import KIND_TRAITS
 
 __all__ = ["TRIAL_STATE", "run_trial"]
 
@@ -149,7 +150,7 @@ def run_trial(params: dict[str, Any]) -> None:
         agent_name=trial.name,
     )
     atomic_write_text(run_dir / SCORE_FILE, report.to_json())
-    name = "bayes_gap_q" if report.env_kind == "bandit" else "excess_log_loss"
+    name = KIND_TRAITS[report.env_kind].headline
     est = report.metric(name)
     final = {"final_" + name: None if est is None else est.mean, "done": True}
     session.report(final, None, trained=True, scored=True)

@@ -43,24 +43,11 @@ from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.task import task_of
 
 __all__ = [
-    "BANDIT_EVAL_METRICS",
-    "PREDICTION_EVAL_METRICS",
     "LSTMTrainer",
     "train",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The statistics of each evaluation record (named as in ScoreReport), by task kind.
-BANDIT_EVAL_METRICS = (
-    "bayes_gap",
-    "bayes_gap_ci95",
-    "bayes_gap_q",
-    "bayes_gap_q_ci95",
-    "return",
-    "agreement",
-)
-PREDICTION_EVAL_METRICS = ("log_loss", "excess_log_loss", "excess_log_loss_ci95", "kl")
 
 
 class LSTMTrainer:
@@ -219,23 +206,13 @@ class LSTMTrainer:
         run = paired_rollout(
             self.agent(), self.task, episodes=self.config.eval_episodes, seed=self.config.eval_seed
         )
-        if self.task.is_bandit:
-            gap, gap_q = run.estimate("bayes_gap"), run.estimate("bayes_gap_q")
-            return {
-                "bayes_gap": gap.mean,
-                "bayes_gap_ci95": gap.ci95,
-                "bayes_gap_q": gap_q.mean,
-                "bayes_gap_q_ci95": gap_q.ci95,
-                "return": run.estimate("return").mean,
-                "agreement": run.estimate("agreement").mean,
-            }
-        excess = run.estimate("excess_log_loss")
-        return {
-            "log_loss": run.estimate("log_loss").mean,
-            "excess_log_loss": excess.mean,
-            "excess_log_loss_ci95": excess.ci95,
-            "kl": run.estimate("kl").mean,
-        }
+        record = {}
+        for name in self.task.traits.eval_metrics:
+            if name.endswith("_ci95"):
+                record[name] = run.estimate(name.removesuffix("_ci95")).ci95
+            else:
+                record[name] = run.estimate(name).mean
+        return record
 
     # --- the loop ---
     def agent(self, *, seed: int | None = None) -> LSTMAgent:
@@ -247,7 +224,7 @@ class LSTMTrainer:
     def signal(self) -> str:
         """The learning signal, as ``history.json`` names it: ``config.reward_signal`` for
         bandits, ``"log_loss"`` for prediction tasks."""
-        return self.config.reward_signal if self.task.is_bandit else "log_loss"
+        return self.task.traits.fixed_signal or self.config.reward_signal
 
     def save_agent(self) -> None:
         """Write ``model.safetensors``, ``history.json`` and ``config.json`` into ``out_dir``.
@@ -362,7 +339,7 @@ class LSTMTrainer:
 
     def _shown(self, rec: dict[str, float]) -> list[str]:
         """The evaluation statistics of a record (no intervals): the progress bar's status."""
-        names = BANDIT_EVAL_METRICS if self.task.is_bandit else PREDICTION_EVAL_METRICS
+        names = self.task.traits.eval_metrics
         return [k for k in names if k in rec and not k.endswith("_ci95")]
 
     def _record_eval(self, writer: Any) -> dict[str, float]:
@@ -373,7 +350,7 @@ class LSTMTrainer:
             **self.evaluate(),
         }
         self.history.append(rec)
-        names = BANDIT_EVAL_METRICS if self.task.is_bandit else PREDICTION_EVAL_METRICS
+        names = self.task.traits.eval_metrics
         if writer is not None:
             for k in names:
                 writer.add_scalar(f"eval/{k}", rec[k], self.update_count)
