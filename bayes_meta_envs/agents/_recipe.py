@@ -28,6 +28,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -90,23 +91,27 @@ def flatten_config(data: Mapping[str, Any]) -> dict[str, Any]:
     return d
 
 
+@dataclass(frozen=True)
 class RecipeConfig:
-    """Base class of every recipe's config (a frozen dataclass with the fields of
-    :data:`SHARED_NAMES`, checked by :meth:`_check_shared`).
+    """Base class of every recipe's config: a frozen dataclass with the fields of
+    :data:`SHARED_NAMES` (``env_id``, its ``env_kwargs``, the ``seed``, ``budget_minutes`` of
+    wall clock over the whole run or ``None``, ``num_threads`` torch threads while training),
+    checked by :meth:`_check_shared`.
 
-    A subclass sets :attr:`ALGO` and :attr:`RUN_CONTROL_FIELDS` and checks its own fields in
-    ``_check``; ``__post_init__`` runs the shared checks and then ``_check``.
+    A subclass (``@dataclass(frozen=True)``) adds its own fields, sets :attr:`ALGO` and
+    :attr:`RUN_CONTROL_FIELDS` and checks its fields in ``_check``; ``__post_init__`` runs the
+    shared checks and then ``_check`` (the one place a config is checked).
     """
 
-    ALGO: ClassVar[str]
+    ALGO: ClassVar[str] = ""
     #: Fields that may differ between a checkpoint and the config resuming from it.
     RUN_CONTROL_FIELDS: ClassVar[tuple[str, ...]] = ("budget_minutes", "num_threads")
 
-    env_id: str
-    env_kwargs: dict[str, Any]
-    seed: int
-    budget_minutes: float | None
-    num_threads: int
+    env_id: str = "MetaBandit-v0"
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    budget_minutes: float | None = None
+    num_threads: int = 1
 
     def __post_init__(self) -> None:
         self._check_shared()
@@ -140,13 +145,13 @@ class RecipeConfig:
     def to_dict(self) -> dict[str, Any]:
         """The config as a JSON-serialisable dict, with ``"algo"`` and ``"format_version"``
         first."""
-        fields = dataclasses.asdict(self)  # type: ignore[call-overload]
+        fields = dataclasses.asdict(self)
         return {"algo": self.ALGO, "format_version": CONFIG_FORMAT_VERSION, **fields}
 
     @classmethod
     def field_names(cls) -> list[str]:
         """The names of the config's fields, sorted."""
-        return sorted(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        return sorted(f.name for f in dataclasses.fields(cls))
 
     @classmethod
     def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
@@ -195,7 +200,7 @@ class RecipeConfig:
 
     def replace(self: C, **changes: Any) -> C:
         """A copy with some fields changed (checked again)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        return dataclasses.replace(self, **changes)
 
     def differences(self, saved: Mapping[str, Any]) -> list[str]:
         """The fields (but :attr:`RUN_CONTROL_FIELDS`) in which the config JSON ``saved`` (any

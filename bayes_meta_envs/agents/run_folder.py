@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bayes_meta_envs._io import atomic_write, atomic_write_text
+from bayes_meta_envs._validate import check_bool
 from bayes_meta_envs.agents._recipe import RecipeConfig, flatten_config
 from bayes_meta_envs.errors import CheckpointError, invalid, require
 
@@ -289,6 +290,7 @@ def prepare_run_folder(
       files in the folder are left alone).
     """
     out = Path(run_dir)
+    resume, overwrite = check_bool("resume", resume), check_bool("overwrite", overwrite)
     if out.exists() and not out.is_dir():
         raise invalid("out_dir", str(out), "a folder (this path is a file)")
     if resume and overwrite:

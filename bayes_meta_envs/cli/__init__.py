@@ -8,6 +8,7 @@ Subcommands::
     bayes-meta baselines --episodes N       regenerate the baseline scoreboard
     bayes-meta train --algo lstm ...        meta-train an agent
     bayes-meta sweep --envs ID ... --out D  many training runs on Ray Tune trials
+    bayes-meta report RUNS... --out DIR     the paper's report on trained runs (D_s/D_o, ...)
     bayes-meta demo                         the README's main job
 
 Each subcommand is one module of this package with ``configure(parser)`` (its options) and

@@ -127,7 +127,7 @@ def _config(args: argparse.Namespace, cls: type[RecipeConfig]) -> RecipeConfig:
     else:
         if args.env is None:
             raise invalid("--env", None, "a registered environment id (or give --config)")
-        config = cls(env_id=args.env)  # type: ignore[call-arg]
+        config = cls(env_id=args.env)
     changes: dict[str, Any] = {}
     if args.env is not None and args.env != config.env_id:
         changes["env_id"] = args.env

@@ -27,11 +27,12 @@ from typing import Any
 
 import ray
 from ray import tune
+from ray.tune import Result
 
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._validate import check_bool, check_int
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
-from bayes_meta_envs.sweep.spec import RUNS_DIR, SweepSpec
+from bayes_meta_envs.sweep.spec import RUNS_DIR, SweepSpec, TrialSpec
 from bayes_meta_envs.sweep.summary import Outcome, SweepSummary
 from bayes_meta_envs.sweep.trial import run_trial
 
@@ -134,54 +135,64 @@ def run_sweep(
     _check_same_sweep(out, spec)
     trials = spec.trials()
     run_dirs = {t.name: out / RUNS_DIR / t.name for t in trials}
-    trainable = tune.with_resources(run_trial, {"cpu": cpus_per_trial})
     started = _init_ray(address, num_cpus)
     try:
-        experiment = out / TUNE_DIR
-        if tune.Tuner.can_restore(experiment):
-            logger.info("restoring the sweep in %s", experiment)
-            tuner = tune.Tuner.restore(
-                str(experiment),
-                trainable,
-                resume_unfinished=True,
-                resume_errored=retry_failed,
-            )
-        else:
-            space = [
-                {"trial": t.to_dict(), "run_dir": str(run_dirs[t.name]), "threads": cpus_per_trial}
-                for t in trials
-            ]
-            tuner = tune.Tuner(
-                trainable,
-                param_space={"point": tune.grid_search(space)},
-                tune_config=tune.TuneConfig(
-                    reuse_actors=True,  # a worker process (torch imported) runs many trials
-                    trial_name_creator=_trial_name,
-                    trial_dirname_creator=_trial_name,
-                ),
-                run_config=tune.RunConfig(
-                    name=TUNE_DIR,
-                    storage_path=str(out),
-                    failure_config=tune.FailureConfig(max_failures=max_failures),
-                    checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-                    verbose=0,
-                ),
-            )
+        tuner = _tuner(out, trials, run_dirs, cpus_per_trial, max_failures, retry_failed)
         results = tuner.fit()
     finally:
         if started:
             ray.shutdown()
-    outcomes: dict[str, Outcome] = {}
-    for i in range(len(results)):
-        result = results[i]
-        metrics = result.metrics or {}
-        wall = metrics.get("trial_seconds")
-        point = (result.config or {})["point"]
-        outcomes[point["trial"]["name"]] = Outcome(
-            error=_error_text(result.error),
-            wall_seconds=None if wall is None else float(wall),
-            done=bool(metrics.get("done", False)),
-        )
+    outcomes = dict(_outcome(results[i]) for i in range(len(results)))
     summary = SweepSummary.build(out, trials, outcomes, run_dirs)
     summary.write()
     return summary
+
+
+def _tuner(
+    out: Path,
+    trials: list[TrialSpec],
+    run_dirs: dict[str, Path],
+    cpus_per_trial: int,
+    max_failures: int,
+    retry_failed: bool,
+) -> tune.Tuner:
+    """The Tune experiment of the sweep in ``out``: restored when it exists, else new."""
+    trainable = tune.with_resources(run_trial, {"cpu": cpus_per_trial})
+    experiment = out / TUNE_DIR
+    if tune.Tuner.can_restore(experiment):
+        logger.info("restoring the sweep in %s", experiment)
+        return tune.Tuner.restore(
+            str(experiment), trainable, resume_unfinished=True, resume_errored=retry_failed
+        )
+    space = [
+        {"trial": t.to_dict(), "run_dir": str(run_dirs[t.name]), "threads": cpus_per_trial}
+        for t in trials
+    ]
+    return tune.Tuner(
+        trainable,
+        param_space={"point": tune.grid_search(space)},
+        tune_config=tune.TuneConfig(
+            reuse_actors=True,  # a worker process (torch imported) runs many trials
+            trial_name_creator=_trial_name,
+            trial_dirname_creator=_trial_name,
+        ),
+        run_config=tune.RunConfig(
+            name=TUNE_DIR,
+            storage_path=str(out),
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+            verbose=0,
+        ),
+    )
+
+
+def _outcome(result: Result) -> tuple[str, Outcome]:
+    """``(trial name, Outcome)`` of one Tune result."""
+    metrics = result.metrics or {}
+    wall = metrics.get("trial_seconds")
+    point = (result.config or {})["point"]
+    return point["trial"]["name"], Outcome(
+        error=_error_text(result.error),
+        wall_seconds=None if wall is None else float(wall),
+        done=bool(metrics.get("done", False)),
+    )

@@ -23,8 +23,15 @@ def test_every_subcommand_is_in_the_help(capsys: pytest.CaptureFixture[str]) -> 
         build_parser().parse_args(["--help"])
     assert exc.value.code == 0
     text = capsys.readouterr().out
-    for name in ("envs", "gittins", "score", "baselines", "train", "demo"):
+    for name in ("envs", "gittins", "score", "baselines", "train", "sweep", "report", "demo"):
         assert name in SUBCOMMANDS and name in text
+
+
+def test_the_module_docstring_lists_every_subcommand() -> None:
+    import bayes_meta_envs.cli as cli
+
+    listed = {line.split()[1] for line in (cli.__doc__ or "").splitlines() if "bayes-meta " in line}
+    assert set(SUBCOMMANDS) <= listed, set(SUBCOMMANDS) - listed
 
 
 def test_help_imports_no_torch_or_matplotlib() -> None:

@@ -7,7 +7,7 @@ first); :data:`DEMO_CONFIG` is the recipe of ``bayes-meta demo``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bayes_meta_envs._validate import check_bool, check_choice, check_int, check_number
@@ -104,8 +104,6 @@ class LSTMConfig(RecipeConfig):
         "device",
     )
 
-    env_id: str = "MetaBandit-v0"
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
     hidden_size: int = 32
     embed_size: int = 32
     symlog_inputs: bool = False
@@ -116,7 +114,6 @@ class LSTMConfig(RecipeConfig):
     lr_final_fraction: float = 0.1
     lr_schedule: str = "linear"
     max_grad_norm: float = 1.0
-    seed: int = 0
     gamma: float = 1.0
     gae_lambda: float = 0.8
     n_epochs: int = 2
@@ -134,9 +131,7 @@ class LSTMConfig(RecipeConfig):
     eval_episodes: int = 4096
     eval_seed: int = 1_000_003
     checkpoint_every: int = 100
-    num_threads: int = 1
     device: str = "cpu"
-    budget_minutes: float | None = None
     tensorboard: bool = True
 
     def _check(self) -> None:

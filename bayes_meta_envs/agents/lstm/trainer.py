@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from bayes_meta_envs._validate import check_bool
 from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents._progress import BudgetClock, ProgressBar
 from bayes_meta_envs.agents._threads import torch_threads
@@ -93,11 +92,7 @@ class LSTMTrainer:
         self.clock = BudgetClock(config.budget_minutes, config.total_updates)
         self.history: list[dict[str, float]] = []
         self.vec = self.task.make_vector(config.num_envs)
-        ck = run_folder.prepare_run_folder(
-            self.out_dir,
-            resume=check_bool("resume", resume),
-            overwrite=check_bool("overwrite", overwrite),
-        )
+        ck = run_folder.prepare_run_folder(self.out_dir, resume=resume, overwrite=overwrite)
         if ck is not None:
             self.load_checkpoint(ck)
 
@@ -287,9 +282,12 @@ class LSTMTrainer:
         finally:
             bar.close()
         self._finish(writer, last_ckpt, callback)
+        return self._result(stopped_by_budget)
+
+    def _result(self, stopped_by_budget: bool) -> RunFolder:
         return RunFolder(
             path=self.out_dir,
-            algo=c.ALGO,
+            algo=self.config.ALGO,
             updates=self.update_count,
             env_steps=self.update_count * self.steps_per_update,
             wall_seconds=self.clock.lapped,

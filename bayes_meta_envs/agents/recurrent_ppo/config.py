@@ -7,8 +7,8 @@ neither torch nor stable-baselines3.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 from bayes_meta_envs._validate import check_bool, check_int, check_number
 from bayes_meta_envs.agents._recipe import RecipeConfig
@@ -106,9 +106,6 @@ class RecurrentPPOConfig(RecipeConfig):
         "num_threads",
     )
 
-    env_id: str = "MetaBandit-v0"
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
     num_envs: int = 128
     n_steps: int = 20
     batch_size: int = 1280
@@ -129,8 +126,6 @@ class RecurrentPPOConfig(RecipeConfig):
     total_timesteps: int = 50_000_000
     vectorization: Vectorization = "native"
     checkpoint_every: int = 50
-    num_threads: int = 1
-    budget_minutes: float | None = None
 
     def _check(self) -> None:
         # each field is checked and stored as its canonical Python type (numpy scalars become

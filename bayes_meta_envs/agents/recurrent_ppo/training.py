@@ -30,7 +30,6 @@ from sb3_contrib.common.recurrent.type_aliases import RNNStates
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
-from bayes_meta_envs._validate import check_bool
 from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents._progress import BudgetClock, ProgressBar
 from bayes_meta_envs.agents._threads import torch_threads
@@ -278,17 +277,11 @@ def train(
     :class:`~bayes_meta_envs.agents.run_folder.TrainEvent` after each rollout.
     """
     if not isinstance(config, RecurrentPPOConfig):
-        raise wrong_type(
-            "config",
-            config,
-            "a RecurrentPPOConfig (0.2's train(env_id, ...): the env id, its kwargs, the seed "
-            "and the budget are now fields of the config)",
-        )
+        why = "(0.2's train(env_id, ...): the env, the seed and the budget are config fields)"
+        raise wrong_type("config", config, f"a RecurrentPPOConfig {why}")
     _check_env(config)
     out = Path(out_dir)
-    ck = run_folder.prepare_run_folder(
-        out, resume=check_bool("resume", resume), overwrite=check_bool("overwrite", overwrite)
-    )
+    ck = run_folder.prepare_run_folder(out, resume=resume, overwrite=overwrite)
     state = _start(config, out, ck)
     if ck is not None and state.timesteps >= config.total_timesteps:
         logger.info(
