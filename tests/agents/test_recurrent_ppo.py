@@ -262,7 +262,9 @@ def test_train_rejects_bad_arguments(tmp_path: Path) -> None:
         TINY.replace(budget_minutes=0.0)
     with pytest.raises(InvalidArgumentTypeError, match="config must be a RecurrentPPOConfig"):
         rp.train({"num_envs": 2}, tmp_path)  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgumentTypeError, match="the env, the seed and the budget are config fields"):
+    with pytest.raises(
+        InvalidArgumentTypeError, match="the env, the seed and the budget are config fields"
+    ):
         rp.train("MetaBandit-v0", tmp_path)  # type: ignore[arg-type]
     with pytest.raises(CheckpointError, match=r"cannot resume: no checkpoint"):
         rp.train(TINY, tmp_path, resume=True)
