@@ -28,6 +28,7 @@ from bayes_meta_envs.agents import lstm, recurrent_ppo, run_folder
 from bayes_meta_envs.agents._recipe import RecipeConfig
 from bayes_meta_envs.agents.run_folder import RunFolder, TrainEvent
 from bayes_meta_envs.errors import CheckpointError, InvalidArgumentError, invalid, wrong_type
+from bayes_meta_envs.protocol import Agent
 
 __all__ = ["RECIPES", "Recipe", "config_of", "get", "read_run_config"]
 
@@ -42,7 +43,7 @@ class Recipe(Protocol):
 
     def train(
         self,
-        config: Any,
+        config: RecipeConfig,
         out_dir: str | os.PathLike[str],
         *,
         resume: bool = False,
@@ -51,7 +52,7 @@ class Recipe(Protocol):
         callback: Callable[[TrainEvent], None] | None = None,
     ) -> RunFolder: ...
 
-    def load_agent(self, path: str | os.PathLike[str], *, seed: int | None = None) -> Any: ...
+    def load_agent(self, path: str | os.PathLike[str], *, seed: int | None = None) -> Agent: ...
 
 
 #: The recipes by name (``ALGO``); the order is the CLI's.

@@ -28,12 +28,15 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bayes_meta_envs._io import atomic_write, atomic_write_text
 from bayes_meta_envs._validate import check_bool
 from bayes_meta_envs.agents._recipe import RecipeConfig, flatten_config
 from bayes_meta_envs.errors import CheckpointError, invalid, require
+
+if TYPE_CHECKING:  # torch is reached only by the tensor functions (the `train` extra)
+    import torch
 
 __all__ = [
     "CHECKPOINT_DIR",
@@ -164,13 +167,13 @@ def load_tensors(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"weights file {str(p)!r} is corrupt or unreadable: {exc}") from None
 
 
-def save_module(path: str | os.PathLike[str], module: Any) -> Path:
+def save_module(path: str | os.PathLike[str], module: torch.nn.Module) -> Path:
     """Write a torch module's parameters and buffers as safetensors (shared tensors once)."""
     sf = require("safetensors.torch", "train")
     return atomic_write(path, lambda tmp: sf.save_model(module, str(tmp)))
 
 
-def load_module(path: str | os.PathLike[str], module: Any) -> None:
+def load_module(path: str | os.PathLike[str], module: torch.nn.Module) -> None:
     """Load a safetensors file written by :func:`save_module` into ``module`` (strict)."""
     sf = require("safetensors.torch", "train")
     load_tensors(path)  # a missing or corrupt file fails here, with its own message

@@ -28,6 +28,7 @@ from typing import Any
 import ray
 from ray import tune
 from ray.tune import Result
+from ray.tune.experiment import Trial
 
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._validate import check_bool, check_int
@@ -44,7 +45,7 @@ SPEC_FILE = "sweep.json"
 TUNE_DIR = "tune"
 
 
-def _trial_name(trial: Any) -> str:
+def _trial_name(trial: Trial) -> str:
     """Tune's name and folder name of a trial: the sweep's trial name."""
     return str(trial.config["point"]["trial"]["name"])
 

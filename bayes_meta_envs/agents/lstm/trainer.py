@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -40,6 +40,9 @@ from bayes_meta_envs.agents.run_folder import RunFolder, TrainEvent
 from bayes_meta_envs.errors import require, wrong_type
 from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.task import task_of
+
+if TYPE_CHECKING:  # tensorboard is optional: imported when a run logs to it
+    from torch.utils.tensorboard import SummaryWriter
 
 __all__ = [
     "LSTMTrainer",
@@ -295,7 +298,7 @@ class LSTMTrainer:
             history=list(self.history),
         )
 
-    def _writer(self) -> Any:
+    def _writer(self) -> SummaryWriter | None:
         """A TensorBoard writer under ``out_dir/tb`` (None when ``tensorboard`` is off)."""
         if not self.config.tensorboard:
             return None
@@ -320,7 +323,10 @@ class LSTMTrainer:
         )
 
     def _finish(
-        self, writer: Any, last_ckpt: int, callback: Callable[[TrainEvent], None] | None
+        self,
+        writer: SummaryWriter | None,
+        last_ckpt: int,
+        callback: Callable[[TrainEvent], None] | None,
     ) -> None:
         """The final evaluation and checkpoint (when the loop did not just make them), then the
         agent's files."""
@@ -340,7 +346,7 @@ class LSTMTrainer:
         names = self.task.traits.eval_metrics
         return [k for k in names if k in rec and not k.endswith("_ci95")]
 
-    def _record_eval(self, writer: Any) -> dict[str, float]:
+    def _record_eval(self, writer: SummaryWriter | None) -> dict[str, float]:
         rec = {
             "update": float(self.update_count),
             "env_steps": float(self.update_count * self.steps_per_update),

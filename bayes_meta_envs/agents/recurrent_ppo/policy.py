@@ -22,6 +22,7 @@ from gymnasium import spaces
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.common.vec_env import VecEnv
 
 from bayes_meta_envs.agents.recurrent_ppo.config import RecurrentPPOConfig
@@ -65,7 +66,9 @@ def seed_global_rng(seed: int) -> None:
     torch.manual_seed(c)
 
 
-def build_model(config: RecurrentPPOConfig, env: VecEnv, lr: Any = None) -> RecurrentPPO:
+def build_model(
+    config: RecurrentPPOConfig, env: VecEnv, lr: float | Schedule | None = None
+) -> RecurrentPPO:
     """``RecurrentPPO("MlpLstmPolicy", env, ...)`` with the network and hyperparameters of
     ``config``; ``lr`` (a float or SB3 schedule) replaces ``config.learning_rate`` when given.
 
