@@ -59,6 +59,8 @@ from bayes_meta_envs.baselines import FiniteGittinsAgent
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.rollout._records import (
     BANDIT_CURVES,
+    BANDIT_KLS,
+    BANDIT_RETURNS,
     DEFAULT_BATCH_SIZE,
     PREDICTION_CURVES,
     Cursor,
@@ -76,6 +78,8 @@ from bayes_meta_envs.task import MetaTask
 
 __all__ = [
     "BANDIT_CURVES",
+    "BANDIT_KLS",
+    "BANDIT_RETURNS",
     "DEFAULT_BATCH_SIZE",
     "PREDICTION_CURVES",
     "Z95",

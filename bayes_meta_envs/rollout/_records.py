@@ -12,6 +12,8 @@ from bayes_meta_envs.task import MetaTask
 
 __all__ = [
     "BANDIT_CURVES",
+    "BANDIT_KLS",
+    "BANDIT_RETURNS",
     "DEFAULT_BATCH_SIZE",
     "PREDICTION_CURVES",
     "Cursor",
@@ -30,6 +32,11 @@ BANDIT_CURVES = (
     "agreement",
 )
 PREDICTION_CURVES = ("log_loss", "excess_log_loss", "kl")
+#: A bandit run's per-episode returns and regrets, the agent's and the Bayes-optimal agent's, and
+#: the gaps between them (the names every bandit report starts with).
+BANDIT_RETURNS = ("return", "bayes_return", "regret", "bayes_regret", "bayes_gap", "bayes_gap_q")
+#: A bandit run's divergences from the Bayes-optimal set (agents that give probabilities).
+BANDIT_KLS = ("kl_to_bayes_set", "kl_tie_split")
 #: What an agent's ``output`` holds: action probabilities or actions (bandits), or the
 #: predictive's parameters (prediction tasks).
 OutputKind = Literal["probabilities", "actions", "predictive"]

@@ -12,6 +12,8 @@ from bayes_meta_envs.baselines import BayesOptimalAgent, FiniteGittinsAgent, bay
 from bayes_meta_envs.protocol import Agent, kl_to_set, tie_split
 from bayes_meta_envs.rollout._records import (
     BANDIT_CURVES,
+    BANDIT_KLS,
+    BANDIT_RETURNS,
     PREDICTION_CURVES,
     Cursor,
     OutputKind,
@@ -96,16 +98,7 @@ class Batches:
             first += n
 
 
-_BANDIT_SCALARS = (
-    "return",
-    "bayes_return",
-    "regret",
-    "bayes_regret",
-    "bayes_gap",
-    "bayes_gap_q",
-    "agreement",
-)
-_BANDIT_KLS = ("kl_to_bayes_set", "kl_tie_split")
+_BANDIT_SCALARS = (*BANDIT_RETURNS, "agreement")
 
 
 class BanditRun:
@@ -128,7 +121,7 @@ class BanditRun:
             task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time
         )
         self.with_probs = outputs == "probabilities"
-        self.scalars = _BANDIT_SCALARS + (_BANDIT_KLS if self.with_probs else ())
+        self.scalars = _BANDIT_SCALARS + (BANDIT_KLS if self.with_probs else ())
         self.env_a, self.env_b = task.make_vector(batches.batch), task.make_vector(batches.batch)
         self.pad = np.zeros(batches.batch, dtype=np.int64)
 
@@ -172,7 +165,7 @@ class BanditRun:
             "agreement": b.c["agreement"].mean(axis=1),
         }
         if self.with_probs:
-            for name in _BANDIT_KLS:
+            for name in BANDIT_KLS:
                 values[name] = b.c[name].mean(axis=1)
         return values, b.c
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
 from bayes_meta_envs.protocol import BaseAgent
-from bayes_meta_envs.rollout import Curve, Estimate
+from bayes_meta_envs.rollout import BANDIT_KLS, BANDIT_RETURNS, Curve, Estimate
 from bayes_meta_envs.scoring.traces import Traces
 from bayes_meta_envs.task import KIND_TRAITS
 
@@ -69,18 +69,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "agreement_reference": ("agreement with reference", "per step"),
 }
 #: The metrics of a bandit report, in their order.
-BANDIT_METRICS = (
-    "return",
-    "bayes_return",
-    "regret",
-    "bayes_regret",
-    "bayes_gap",
-    "bayes_gap_q",
-    "normalised_score",
-    "kl_to_bayes_set",
-    "kl_tie_split",
-    "agreement",
-)
+BANDIT_METRICS = (*BANDIT_RETURNS, "normalised_score", *BANDIT_KLS, "agreement")
 #: The metrics of a prediction report, in their order.
 PREDICTION_METRICS = (
     "return",

@@ -21,12 +21,13 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from bayes_meta_envs.agents.recurrent_ppo.config import VECTORIZATIONS, Vectorization
-from bayes_meta_envs.envs import register_envs
+from bayes_meta_envs.envs import MetaVectorEnv, register_envs
 from bayes_meta_envs.errors import UnknownEnvironmentError, invalid
 
 __all__ = ["NativeVecEnv", "make_sb3_vec_env", "reseed_vec_env", "wrap_native_vec_env"]
@@ -44,9 +45,8 @@ class NativeVecEnv(VecEnv):
     """
 
     def __init__(self, venv: Any) -> None:
-        if getattr(venv, "kind", None) not in ("bandit", "prediction") or not hasattr(
-            venv, "single_observation_space"
-        ):
+        # the package's native vector env, maybe in gymnasium's vector wrappers (a user boundary)
+        if not isinstance(getattr(venv, "unwrapped", venv), MetaVectorEnv):
             raise UnknownEnvironmentError(
                 f"venv must be a bayes_meta_envs native vector env, got {venv!r}"
             )
@@ -56,7 +56,7 @@ class NativeVecEnv(VecEnv):
         self._returns = np.zeros(self.num_envs)
         self._lengths = np.zeros(self.num_envs, dtype=np.int64)
         self._t0 = time.perf_counter()
-        self._discrete = venv.kind == "bandit"
+        self._discrete = isinstance(venv.single_action_space, spaces.Discrete)
 
     def seed(self, seed: int | None = None) -> Sequence[int | None]:
         self._seeds = [seed] * self.num_envs
