@@ -26,8 +26,8 @@
   bound is convex in ``lambda``; it is minimised by L-BFGS-B on a smoothed bound (the maximum
   replaced by ``tau log(e^(x/tau) + e^(y/tau)) >= max``, so every smoothed value is itself an
   upper bound), with ``tau`` decreasing, and the certified value is the plain bound at the final
-  prices. Past 150 pulls (where one pass of the single-arm DP takes seconds) the prices start
-  from those of the same problem over 150 pulls, stretched in time, and get 8 iterations of the
+  prices. Past 100 pulls (where one pass of the single-arm DP takes seconds) the prices start
+  from those of the same problem over 100 pulls, stretched in time, and get 8 iterations of the
   plain bound: still a valid bound, less tight. Arms with identical priors share one DP. The
   perfect-information bound
   ``H E[max_k p_k]`` (the trivial one) is returned beside it.
@@ -61,7 +61,7 @@ FloatArray = NDArray[np.float64]
 #: Largest horizon of the Lagrangian bound (its single-arm DP keeps H^3 / 3 floats: 576 MB at 600).
 MAX_BOUND_HORIZON = 600
 _TAUS = (0.05, 0.01, 0.002)
-_COARSE_HORIZON = 150  # above it, prices start from this horizon's and are refined briefly
+_COARSE_HORIZON = 100  # above it, prices start from this horizon's and are refined briefly
 _LONG_ITERATIONS = 8
 
 
