@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--lstm-dir", help="folder of LSTM runs k{K}_h{H} (from --train-lstm)")
     parser.add_argument("--train-lstm", metavar="DIR", help="train the LSTM cells, then exit")
     parser.add_argument("--budget-minutes", type=float, default=7.0)
+    parser.add_argument("--horizons", help="comma-separated subset of 10,100,500")
     parser.add_argument("--cells", help="cells to train or score, e.g. 5x100,10x100")
     parser.add_argument("--lstm-only", action="store_true", help="print the LSTM rows only")
     args = parser.parse_args()
@@ -191,6 +192,8 @@ def main() -> None:
         return
     episodes = 500 if args.quick else args.episodes
     horizons = (10,) if args.quick else HORIZONS
+    if args.horizons:
+        horizons = tuple(int(v) for v in args.horizons.split(","))
     print(f"# RL² bandit grid, {episodes} episodes per cell, seed 0, {describe()}")
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     for h in horizons:
@@ -224,7 +227,7 @@ def main() -> None:
                 f"{b.width:.2f} (PI width {b.perfect_information - b.lower:.2f})"
             )
             run_dir = os.path.join(args.lstm_dir, f"k{k}_h{h}") if args.lstm_dir else None
-            if run_dir and os.path.isdir(run_dir):
+            if run_dir and os.path.isfile(os.path.join(run_dir, "model.safetensors")):
                 m, ci = run_lstm(run_dir, k, h, episodes)
                 rows["LSTM (RL²-style)"] = f"{m:.2f} ± {ci:.2f}"
             else:
