@@ -54,7 +54,13 @@ from bayes_meta_envs.errors import ProblemTooLargeError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms
 from bayes_meta_envs.protocol import tie_split
 
-__all__ = ["ValueBounds", "bayes_value_bounds", "expected_max_mean", "lagrangian_bound"]
+__all__ = [
+    "ValueBounds",
+    "bayes_value_bounds",
+    "dp_fits",
+    "expected_max_mean",
+    "lagrangian_bound",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -255,6 +261,28 @@ def _reference_regret(
     return float(regrets.mean()), 1.959963984540054 * sd / math.sqrt(episodes)
 
 
+#: The DP's size estimate (``limits.dp_bytes_estimate``) is not an upper bound when the arms
+#: outnumber what the horizon explores (K = 50, H = 100 passes it and needs over 20 GB), so the
+#: DP is chosen automatically only where it is also known to be practical.
+_AUTO_DP_MAX_ARMS = 10
+_AUTO_DP_SMALL_HORIZON = 12
+
+
+def dp_fits(n_arms: int, horizon: int, prior: ArrayLike = (1.0, 1.0)) -> bool:
+    """Whether the exact DP is used automatically: under its memory limit, and with at most
+    10 arms or at most 12 pulls (where the size estimate is known to hold)."""
+    arms = BetaBernoulliArms(n_arms, prior)
+    h = check_int("horizon", horizon, 1)
+    if arms.n_arms > _AUTO_DP_MAX_ARMS and h > _AUTO_DP_SMALL_HORIZON:
+        return False
+    _, counts = np.unique(arms.prior, axis=0, return_counts=True)
+    try:
+        check_dp_size(arms.n_arms, h, [int(c) for c in counts])
+    except ProblemTooLargeError:
+        return False
+    return True
+
+
 def bayes_value_bounds(
     n_arms: int,
     horizon: int,
@@ -270,8 +298,8 @@ def bayes_value_bounds(
     Args:
         n_arms: K >= 1. horizon: H >= 1. prior: one ``(alpha, beta)`` pair or a ``(K, 2)`` array.
         episodes, seed: the Monte Carlo run of the reference policy (when the DP is not used).
-        use_dp: solve exactly (``True``), never (``False``), or when the DP fits under its
-            memory limit (``None``, the default).
+        use_dp: solve exactly (``True``), never (``False``), or when :func:`dp_fits`
+            (``None``, the default).
         max_iter: L-BFGS-B iterations per smoothing level of the Lagrangian bound.
 
     Raises:
@@ -286,12 +314,7 @@ def bayes_value_bounds(
         raise invalid("use_dp", use_dp, "True, False or None")
     pi = h * expected_max_mean(arms.prior)
     if use_dp is None:
-        _, counts = np.unique(arms.prior, axis=0, return_counts=True)
-        try:
-            check_dp_size(arms.n_arms, h, [int(c) for c in counts])
-            use_dp = True
-        except ProblemTooLargeError:
-            use_dp = False
+        use_dp = dp_fits(arms.n_arms, h, arms.prior)
     if use_dp:
         v = solve_bandit(arms.n_arms, h, arms.prior).value
         return ValueBounds(v, v, True, v, 0.0, pi, "exact DP", "exact DP")

@@ -1,7 +1,7 @@
 """Scoring a bandit agent past the exact DP: regret against a reference, and a Bayes-gap bracket.
 
 Where the exact Bayes-optimal DP does not fit under its memory limit (for instance 10 arms over
-100 pulls), :func:`~bayes_meta_envs.scoring.score` runs the agent beside the *reference policy*,
+100 pulls; see :func:`bayes_meta_envs.baselines.bounds.dp_fits`), :func:`~bayes_meta_envs.scoring.score` runs the agent beside the *reference policy*,
 the finite-horizon Gittins index (:class:`~bayes_meta_envs.baselines.FiniteGittinsAgent`), on the
 same tasks and noise, and reports, instead of the exact Bayes gap:
 
@@ -24,11 +24,8 @@ Both bounds are expectations estimated from the episodes (with 95% intervals); t
 
 from __future__ import annotations
 
-import numpy as np
-
 from bayes_meta_envs.baselines import FiniteGittinsAgent, expected_max_mean, lagrangian_bound
-from bayes_meta_envs.baselines.limits import check_dp_size
-from bayes_meta_envs.errors import ProblemTooLargeError
+from bayes_meta_envs.baselines.bounds import dp_fits as bounds_dp_fits
 from bayes_meta_envs.rollout import Curve, Estimate, PairedRollout
 from bayes_meta_envs.task import MetaTask
 
@@ -36,15 +33,11 @@ __all__ = ["beyond_dp_metrics", "dp_fits", "reference_agent"]
 
 
 def dp_fits(task: MetaTask) -> bool:
-    """Whether the exact bandit DP of ``task`` fits under its memory limit (prediction: True)."""
+    """Whether the exact bandit DP of ``task`` is used (prediction: True); see
+    :func:`bayes_meta_envs.baselines.bounds.dp_fits`."""
     if not task.is_bandit:
         return True
-    _, counts = np.unique(task.arms.prior, axis=0, return_counts=True)
-    try:
-        check_dp_size(task.n_arms, task.horizon, [int(c) for c in counts])
-    except ProblemTooLargeError:
-        return False
-    return True
+    return bounds_dp_fits(task.n_arms, task.horizon, task.arms.prior)
 
 
 def reference_agent(task: MetaTask) -> FiniteGittinsAgent | None:

@@ -82,3 +82,12 @@ def test_bad_input() -> None:
         bayes_value_bounds(2, 5, use_dp=False, episodes=1)
     with pytest.raises(InvalidArgumentError, match="prior"):
         bayes_value_bounds(2, 5, prior=(0, 1))
+
+
+def test_dp_chosen_only_where_practical() -> None:
+    from bayes_meta_envs.baselines.bounds import dp_fits
+
+    # K = 50, H = 100 passes the DP's size estimate but would need over 20 GB: not chosen
+    assert not dp_fits(50, 100)
+    assert dp_fits(50, 10) and dp_fits(10, 20) and dp_fits(2, 100)
+    assert not dp_fits(10, 100)
