@@ -8,6 +8,7 @@ matplotlib, scikit-learn nor ray (those are reached lazily, by the modules that 
 from __future__ import annotations
 
 from bayes_meta_envs import errors, families
+from bayes_meta_envs._limits import memory_budget, set_memory_budget
 from bayes_meta_envs._version import __version__
 from bayes_meta_envs.envs import ENV_SPECS, ObsLayout, register_envs
 from bayes_meta_envs.scoring import ScoreReport, Traces, load_traces, score
@@ -27,8 +28,10 @@ __all__ = [  # noqa: RUF022
     "errors",
     "families",
     "load_traces",
+    "memory_budget",
     "observation_layout",
     "register_envs",
+    "set_memory_budget",
     "task_of",
     "unwrap_meta_env",
 ]

@@ -7,15 +7,21 @@ received and what was expected. Each returns the value converted to its canonica
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
-from bayes_meta_envs.errors import invalid, wrong_type
+from bayes_meta_envs.errors import invalid, unknown_argument, wrong_type
 
 __all__ = [
+    "StrictArguments",
+    "check_arguments",
     "check_bool",
     "check_choice",
     "check_finite",
@@ -23,6 +29,7 @@ __all__ = [
     "check_mapping",
     "check_number",
     "check_optional_bool",
+    "check_path",
     "check_positive",
     "check_real_array",
     "check_seed",
@@ -161,6 +168,70 @@ def check_real_array(
         arr = np.asarray(value)
     except (TypeError, ValueError):  # ragged nesting
         raise wrong_type(name, value, expected) from None
-    if arr.dtype.kind not in "iuf":
+    if arr.dtype.kind not in "iuf" or (not isinstance(value, np.ndarray) and _holds_bool(value)):
         raise wrong_type(name, value, expected)
     return arr.astype(np.float64)
+
+
+def _holds_bool(value: Any) -> bool:
+    """Whether a (nested) list or tuple holds a bool, which numpy turns into 0 or 1 silently."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_bool(v) for v in value)
+    return False
+
+
+def check_path(name: str, value: Any) -> Path:
+    """``value`` as a :class:`~pathlib.Path`: a ``str`` or an ``os.PathLike`` (not ``None``,
+    bytes, numbers)."""
+    if isinstance(value, Path):
+        return value
+    if isinstance(value, str) or (isinstance(value, os.PathLike) and not isinstance(value, bytes)):
+        path = os.fspath(value)
+        if isinstance(path, str) and path and "\x00" not in path:
+            return Path(path)
+    raise wrong_type(name, value, "a path (str or os.PathLike)")
+
+
+def check_arguments(
+    owner: str, signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Raise a package error when ``args``/``kwargs`` do not fit ``signature``: an unknown
+    keyword (the error lists the valid names), too many positional arguments, or a missing one.
+    """
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError:
+        params = signature.parameters
+        valid = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        for key, value in kwargs.items():
+            if key not in params or params[key].kind is inspect.Parameter.POSITIONAL_ONLY:
+                raise unknown_argument(owner, key, value, valid[1:]) from None
+        raise wrong_type(
+            f"the arguments of {owner}", (args[1:], kwargs), f"arguments fitting {signature}"
+        ) from None
+
+
+class StrictArguments:
+    """A base class whose subclasses' constructors refuse unknown or surplus arguments with a
+    package error (:func:`check_arguments`) instead of Python's bare ``TypeError``: the guard of
+    the classes a user builds by keywords (``gym.make(id, **kwargs)`` passes them on)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_strict", False):
+            cls.__init__ = _strict(init, cls.__name__)  # type: ignore[method-assign]
+
+
+def _strict(init: Callable[..., None], owner: str) -> Callable[..., None]:
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def __init__(*args: Any, **kwargs: Any) -> None:
+        check_arguments(owner, signature, args, kwargs)
+        init(*args, **kwargs)
+
+    __init__._strict = True  # type: ignore[attr-defined]
+    return __init__

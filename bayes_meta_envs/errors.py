@@ -17,6 +17,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidArgumentTypeError",
     "MissingDependencyError",
+    "MissingFileError",
     "ProblemTooLargeError",
     "ScoringError",
     "TraceSchemaError",
@@ -61,6 +62,11 @@ class CheckpointError(BayesMetaError, ValueError):
     """A checkpoint or saved agent is missing, corrupt or incompatible."""
 
 
+class MissingFileError(BayesMetaError, FileNotFoundError):
+    """A file or folder a function was asked to read does not exist (still a
+    ``FileNotFoundError`` for generic code); the message names the argument and the path."""
+
+
 class MissingDependencyError(BayesMetaError, ImportError):
     """An optional dependency is missing; the message names the pip extra that provides it."""
 
@@ -75,6 +81,19 @@ def wrong_type(name: str, value: Any, expected: str) -> InvalidArgumentTypeError
     return InvalidArgumentTypeError(
         f"{name} must be {expected}, got {value!r} of type {type(value).__name__}"
     )
+
+
+def unknown_argument(owner: str, name: str, value: Any, valid: Any) -> InvalidArgumentTypeError:
+    """Build the error of a keyword ``name`` that ``owner`` does not take, listing the valid ones."""
+    return InvalidArgumentTypeError(
+        f"{owner} got an unknown argument {name}={_short_repr(value)}; "
+        f"valid names: {', '.join(valid) if valid else '(none)'}"
+    )
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def require(module: str, extra: str) -> Any:

@@ -20,8 +20,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayes_meta_envs._validate import check_seed
-from bayes_meta_envs.errors import invalid
+from bayes_meta_envs._validate import check_bool, check_seed
+from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.task import TaskKind
 
 __all__ = ["Agent", "AgentKind", "BaseAgent", "kl_to_set", "tie_split"]
@@ -106,23 +106,28 @@ class BaseAgent(ABC):
         ``observation`` is one observation or a batch ``(B, obs_dim)``; ``state`` is the state this
         method returned last time (``None`` at the start); rows where ``episode_start`` is true are
         reset to the initial state before the observation is consumed.
+
+        Every argument is checked (the guard of this boundary): ``observation`` real and, when
+        the agent knows its env's layout, of its width; ``episode_start`` one bool (or 0/1) per
+        row; ``state`` the shape :meth:`initial_state` gives; ``deterministic`` a bool.
         """
-        obs = np.asarray(observation, dtype=np.float64)
-        single = obs.ndim == 1
-        if single:
-            obs = obs[None, :]
-        if obs.ndim != 2:
-            raise invalid("observation", obs.shape, "an array of shape (obs_dim,) or (B, obs_dim)")
+        deterministic = check_bool("deterministic", deterministic)
+        obs = _observation_batch(observation, getattr(self, "layout", None))
+        single = np.ndim(observation) == 1
         batch = obs.shape[0]
         init = self.initial_state(batch)
         if state is None:
             s = init
         else:
-            s = np.array(state[0] if isinstance(state, tuple) else state, dtype=np.float64)
+            raw = state[0] if isinstance(state, tuple) and state else state
+            arr = np.asarray(raw)
+            if arr.dtype.kind not in "iuf":
+                raise wrong_type("state", state, "the real array predict() returned last time")
+            s = np.array(arr, dtype=np.float64)
             if s.shape != init.shape:
                 raise invalid("state", s.shape, f"an array of shape {init.shape}")
             if episode_start is not None:
-                starts = np.asarray(episode_start, dtype=bool).reshape(-1)
+                starts = _episode_starts(episode_start, batch)
                 s[starts] = init[starts]
         s = self.update(s, obs)
         actions = self.act(self.output(s), deterministic=deterministic)
@@ -131,3 +136,34 @@ class BaseAgent(ABC):
     def __repr__(self) -> str:
         name = self.name
         return name if name.endswith(")") else f"{name}()"  # LSTMAgent(env, hidden=32) has one
+
+
+def _observation_batch(observation: object, layout: object) -> np.ndarray:
+    """``observation`` as a float64 ``(B, obs_dim)`` batch, of the layout's width when known."""
+    expected = "a real array of shape (obs_dim,) or (B, obs_dim)"
+    if isinstance(observation, (str, bytes)) or observation is None:
+        raise wrong_type("observation", observation, expected)
+    try:
+        arr = np.asarray(observation)
+    except (TypeError, ValueError):
+        raise wrong_type("observation", observation, expected) from None
+    if arr.dtype.kind not in "iuf":
+        raise wrong_type("observation", observation, expected)
+    obs = arr.astype(np.float64)[None, :] if arr.ndim == 1 else arr.astype(np.float64)
+    width = getattr(layout, "size", None)
+    if obs.ndim != 2 or obs.shape[0] < 1 or (width is not None and obs.shape[1] != width):
+        dim = "obs_dim" if width is None else str(width)
+        raise invalid("observation", arr.shape, f"an array of shape ({dim},) or (B, {dim})")
+    return obs
+
+
+def _episode_starts(episode_start: object, batch: int) -> np.ndarray:
+    """``episode_start`` as a bool ``(batch,)`` mask: bools, or numbers that are 0 or 1."""
+    expected = f"{batch} bools (or 0/1 numbers), one per observation row"
+    arr = np.asarray(episode_start) if not isinstance(episode_start, (str, bytes)) else None
+    if arr is None or arr.dtype.kind not in "biuf":
+        raise wrong_type("episode_start", episode_start, expected)
+    flat = arr.reshape(-1)
+    if flat.shape != (batch,) or (arr.dtype.kind != "b" and not np.isin(flat, (0, 1)).all()):
+        raise invalid("episode_start", episode_start, expected)
+    return flat.astype(bool)

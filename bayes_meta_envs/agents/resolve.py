@@ -78,15 +78,18 @@ def _import_attribute(spec: str, argument: str) -> Any:
         if mod_spec is None or mod_spec.loader is None:
             raise invalid(argument, spec, "an importable Python file")
         module = importlib.util.module_from_spec(mod_spec)
-        mod_spec.loader.exec_module(module)
+        try:
+            mod_spec.loader.exec_module(module)
+        except Exception as exc:  # the user's code: a syntax error, or it raised on import
+            raise invalid(argument, spec, f"a Python file that imports ({_describe(exc)})") from exc
     else:
         if os.getcwd() not in sys.path and "" not in sys.path:
             sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(module_name)
-        except ImportError as exc:
+        except Exception as exc:  # not found, a syntax error, or it raised on import
             raise invalid(
-                argument, spec, f"module:attribute with an importable module ({exc})"
+                argument, spec, f"module:attribute with an importable module ({_describe(exc)})"
             ) from exc
     try:
         return functools.reduce(getattr, attr.split("."), module)
@@ -94,3 +97,10 @@ def _import_attribute(spec: str, argument: str) -> Any:
         raise invalid(
             argument, spec, f"module:attribute where {module_name} has an attribute {attr!r}"
         ) from None
+
+
+def _describe(exc: Exception) -> str:
+    """One line about an exception raised while importing the user's module."""
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} at line {exc.lineno}"
+    return f"{type(exc).__name__}: {exc}"

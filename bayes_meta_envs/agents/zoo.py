@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bayes_meta_envs._validate import check_path
 from bayes_meta_envs.agents import recipes
 from bayes_meta_envs.agents.run_folder import KNOWN_ALGOS, read_algo, run_of
 from bayes_meta_envs.errors import CheckpointError, invalid, wrong_type
@@ -83,6 +84,7 @@ def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
         InvalidArgumentError: a ``"zoo:NAME"`` that names no zoo agent.
         MissingDependencyError: torch (or sb3-contrib) is not installed.
     """
+    check_path("path", path)  # a str or os.PathLike, not None or a number
     if isinstance(path, str) and (
         path.startswith(ZOO_PREFIX) or (not os.path.exists(path) and path in zoo_names())
     ):

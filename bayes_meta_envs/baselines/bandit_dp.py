@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayes_meta_envs._validate import check_bool, check_int
+from bayes_meta_envs._validate import check_bool, check_int, check_real_array
 from bayes_meta_envs.baselines.limits import check_dp_size
 from bayes_meta_envs.errors import (
     invalid,
@@ -264,25 +264,33 @@ class BanditSolution:
         self, successes: ArrayLike, failures: ArrayLike
     ) -> tuple[IntArray, IntArray, IntArray]:
         """Counts as int64 ``(B, K)`` arrays and the time steps ``t`` ``(B,)``, or raise."""
-        s = np.asarray(successes)
-        f = np.asarray(failures)
+        s = check_real_array("successes", successes, "counts (ints >= 0, not bools)")
+        f = check_real_array("failures", failures, "counts (ints >= 0, not bools)")
         k = self.n_arms
         if s.ndim == 1:
             s = s[None, :]
         if f.ndim == 1:
             f = f[None, :]
-        if s.ndim != 2 or s.shape[1] != k or s.shape != f.shape:
+        if s.ndim != 2 or s.shape[1] != k or s.shape != f.shape or s.shape[0] == 0:
             raise invalid(
-                "successes, failures", (s.shape, f.shape), f"two arrays of the same shape (B, {k})"
+                "successes, failures",
+                (s.shape, f.shape),
+                f"two arrays of the same shape (B, {k}), B >= 1",
             )
-        if s.dtype.kind in "iub" and f.dtype.kind in "iub":
-            si, fi = s.astype(np.int64), f.astype(np.int64)
-        else:
-            si, fi = np.rint(s).astype(np.int64), np.rint(f).astype(np.int64)
-            bad = (np.abs(s - si) > 1e-6) | (np.abs(f - fi) > 1e-6)
-            if np.any(bad):
-                row = int(np.nonzero(bad.any(axis=1))[0][0])
-                raise invalid("successes, failures", (s[row], f[row]), "integer counts")
+        # beyond the horizon (or non-finite) before converting: int64 sums must not overflow
+        big = ~(np.isfinite(s) & np.isfinite(f) & (s <= self.horizon) & (f <= self.horizon))
+        if np.any(big):
+            row = int(np.nonzero(big.any(axis=1))[0][0])
+            raise invalid(
+                "successes, failures",
+                (s[row], f[row]),
+                f"finite counts with at most horizon={self.horizon} pulls in all",
+            )
+        si, fi = np.rint(s).astype(np.int64), np.rint(f).astype(np.int64)
+        bad = (np.abs(s - si) > 1e-6) | (np.abs(f - fi) > 1e-6)
+        if np.any(bad):
+            row = int(np.nonzero(bad.any(axis=1))[0][0])
+            raise invalid("successes, failures", (s[row], f[row]), "integer counts")
         if min(si.min(), fi.min()) < 0:
             row = int(np.nonzero(((si < 0) | (fi < 0)).any(axis=1))[0][0])
             raise invalid("successes, failures", (s[row], f[row]), "counts >= 0")

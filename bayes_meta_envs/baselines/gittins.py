@@ -61,7 +61,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from bayes_meta_envs._validate import check_int, check_number
+from bayes_meta_envs._validate import check_bool, check_int, check_number
 from bayes_meta_envs.baselines.limits import (
     check_gittins_depth,
     check_table_size,
@@ -399,7 +399,7 @@ def gittins_table(gamma: float, max_n: int, *, recompute: bool = False) -> Float
     """
     g = check_gamma(gamma)
     n = _check_max_n(max_n)
-    shipped = None if recompute else _shipped(g)
+    shipped = None if check_bool("recompute", recompute) else _shipped(g)
     if shipped is not None and shipped.shape[0] - 1 >= n:
         out = np.array(shipped[: n + 1, : n + 1])
         a, b = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")

@@ -7,7 +7,9 @@ belief states with the horizon and the number of arms, the calibration's tree wi
 limit is exceeded, instead of running for hours or dying with a ``MemoryError``.
 
 The limits are module-level settings, changed with :func:`set_limits` (which returns the previous
-values, so a caller can restore them)::
+values, so a caller can restore them). ``dp_max_bytes`` is the package's one memory budget
+(:func:`bayes_meta_envs.set_memory_budget`, which the envs, scoring and the trainers consult too);
+the size estimates use logarithms, so that a huge ``n_arms`` or ``horizon`` is refused at once::
 
     from bayes_meta_envs.baselines import limits
     old = limits.set_limits(dp_max_bytes=16 * 2**30)   # allow a 16 GiB DP
@@ -20,6 +22,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bayes_meta_envs._limits import (
+    human_bytes,
+    log_comb,
+    memory_budget,
+    set_memory_budget,
+)
 from bayes_meta_envs._validate import check_int
 from bayes_meta_envs.errors import ProblemTooLargeError, invalid
 
@@ -32,9 +40,9 @@ __all__ = [
     "set_limits",
 ]
 
-#: Estimated peak memory of one exact bandit DP (bytes); default 4 GiB.
+# (dp_max_bytes, the estimated peak memory of one exact bandit DP, is the package's memory
+# budget: bayes_meta_envs._limits)
 _LIMITS: dict[str, int] = {
-    "dp_max_bytes": 4 * 2**30,
     # truncation depth of the Gittins calibration tree (~ 11.5 / (1 - gamma) pulls): 65536 allows
     # gamma up to about 0.9998
     "gittins_max_depth": 1 << 16,
@@ -45,39 +53,54 @@ _LIMITS: dict[str, int] = {
 
 def get_limits() -> dict[str, int]:
     """The current limits: ``dp_max_bytes``, ``gittins_max_depth``, ``gittins_max_table_states``."""
-    return dict(_LIMITS)
+    return {"dp_max_bytes": memory_budget(), **_LIMITS}
 
 
 def set_limits(**limits: Any) -> dict[str, int]:
     """Change some limits (keywords as in :func:`get_limits`); return the previous values."""
     old = get_limits()
     for name, value in limits.items():
-        if name not in _LIMITS:
-            raise invalid("limit name", name, f"one of {list(_LIMITS)}")
-        _LIMITS[name] = check_int(name, value, 1)
+        if name not in old:
+            raise invalid("limit name", name, f"one of {list(old)}")
+        checked = check_int(name, value, 1)
+        if name == "dp_max_bytes":
+            set_memory_budget(checked)
+        else:
+            _LIMITS[name] = checked
     return old
 
 
 def dp_bytes_estimate(n_arms: int, horizon: int, group_sizes: list[int]) -> float:
     """Estimated peak bytes of the bandit DP: about ``C(H + 2K, 2K) / prod(g!)`` belief states
     (``g`` the sizes of the groups of exchangeable arms) at ``12 K^2 + 16 K + 40`` bytes each
-    (fitted on measured peaks for K = 2..6; an overestimate by up to ~1.7x)."""
+    (fitted on measured peaks for K = 2..6; an overestimate by up to ~1.7x).
+
+    Computed with logarithms (``lgamma``), so that it is instant for any size: ``inf`` past
+    ``1e300`` bytes."""
     k = n_arms
-    states = math.comb(horizon + 2 * k, 2 * k)
-    for g in group_sizes:
-        states //= math.factorial(g)
-    return float(states) * (12 * k * k + 16 * k + 40)
+    per_state = 12.0 * k * k + 16.0 * k + 40.0
+    log_all = log_comb(horizon + 2 * k, 2 * k)
+    if log_all < 40.0:  # small: the exact count (integers of a few digits)
+        states = math.comb(horizon + 2 * k, 2 * k)
+        for g in group_sizes:
+            states //= math.factorial(g)
+        return float(max(states, horizon + 1)) * per_state
+    log_states = log_all - sum(math.lgamma(g + 1.0) for g in group_sizes)
+    # at least one state per step (dividing by g! undercounts when g is large)
+    log_states = max(log_states, math.log(horizon + 1.0))
+    log_bytes = log_states + math.log(per_state)
+    return math.inf if log_bytes > 690.0 else math.exp(log_bytes)  # exp(690) ~ 1e300
 
 
 def check_dp_size(n_arms: int, horizon: int, group_sizes: list[int]) -> None:
     """Raise :class:`ProblemTooLargeError` if the DP's estimated memory exceeds the limit."""
     need = dp_bytes_estimate(n_arms, horizon, group_sizes)
-    limit = _LIMITS["dp_max_bytes"]
+    limit = memory_budget()
     if need > limit:
         raise ProblemTooLargeError(
             f"the exact bandit DP for n_arms={n_arms}, horizon={horizon} needs about "
-            f"{_human(need)} (estimated), above the limit of {_human(limit)}; raise it with "
-            "bayes_meta_envs.baselines.limits.set_limits(dp_max_bytes=...)"
+            f"{_human(need)} (estimated), above the limit of {_human(limit)} (the memory "
+            "budget); raise it with bayes_meta_envs.set_memory_budget(BYTES)"
         )
 
 
@@ -105,9 +128,4 @@ def check_table_size(max_n: int) -> None:
         )
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.3g} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+_human = human_bytes

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bayes_meta_envs._validate import check_choice
 from bayes_meta_envs.baselines.bayes_optimal import bayes_agent
 from bayes_meta_envs.baselines.classic import (
     EpsilonGreedyAgent,
@@ -25,7 +26,7 @@ from bayes_meta_envs.baselines.classic import (
 )
 from bayes_meta_envs.baselines.finite_gittins import FiniteGittinsAgent
 from bayes_meta_envs.baselines.predictors import PluginPredictorAgent, PriorPredictorAgent
-from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.protocol import BaseAgent
 from bayes_meta_envs.task import MetaTask, TaskKind
 
@@ -71,11 +72,14 @@ _PREDICTION: dict[str, Callable[..., BaseAgent]] = {
 
 def baselines_for(kind: TaskKind) -> tuple[str, ...]:
     """The baseline SPECs of a task kind (``bandit`` or ``prediction``), in table order."""
+    kind = check_choice("kind", kind, ["bandit", "prediction"])
     return BANDIT_BASELINES if kind == "bandit" else PREDICTION_BASELINES
 
 
 def is_baseline(spec: str) -> bool:
     """Whether ``spec`` names a baseline (of either kind)."""
+    if not isinstance(spec, str):
+        return False
     name, _, arg = spec.lower().partition(":")
     return name in ("gittins", "egreedy") or (
         not arg and (name == "bayes" or name in _BANDIT or name in _PREDICTION)
@@ -86,6 +90,10 @@ def make_baseline(
     spec: str, task: MetaTask, *, seed: int | None = 0, argument: str = "spec"
 ) -> BaseAgent:
     """The baseline agent named by ``spec`` for ``task``; errors name ``argument``."""
+    if not isinstance(spec, str):
+        raise wrong_type(argument, spec, "a baseline name (a str such as 'bayes' or 'gittins:0.9')")
+    if not isinstance(task, MetaTask):
+        raise wrong_type("task", task, "a MetaTask (bayes_meta_envs.task_of(env))")
     name, _, arg = spec.lower().partition(":")
     kind_names = ", ".join(baselines_for(task.kind))
     if name == "bayes" and not arg:

@@ -89,8 +89,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.traces and args.trace_episodes < 1:
-        raise invalid("--trace-episodes", args.trace_episodes, "an int >= 1 with --traces")
+    if args.trace_episodes < 1:  # checked with or without --traces: a typo is still a typo
+        raise invalid("--trace-episodes", args.trace_episodes, "an int >= 1")
     outputs = [Path(p) for p in (args.json, args.traces) if p]
     for out in outputs:
         if out.is_dir():

@@ -17,7 +17,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
-from bayes_meta_envs._validate import check_bool, check_int, check_seed
+from bayes_meta_envs._limits import check_memory, nbytes
+from bayes_meta_envs._validate import StrictArguments, check_bool, check_int, check_seed
 from bayes_meta_envs.envs.layout import ObsLayout
 from bayes_meta_envs.errors import invalid, wrong_type
 
@@ -26,6 +27,7 @@ __all__ = [
     "MetaVectorEnv",
     "TaskPrior",
     "TaskStreams",
+    "check_episode_memory",
     "check_options",
     "check_render_mode",
     "make_streams",
@@ -54,14 +56,29 @@ def make_streams(seed: int | None) -> tuple[np.random.Generator, np.random.Gener
     )
 
 
+def check_episode_memory(num_envs: int, horizon: int, width: int, /, **arguments: Any) -> None:
+    """Refuse, before anything is allocated, episodes whose noise and rewards (``num_envs x
+    horizon x width`` float64 values, twice) exceed the memory budget; ``arguments`` are the
+    user's values named in the message."""
+    check_memory(
+        nbytes(num_envs, horizon, width, itemsize=16),
+        "the episodes' noise and rewards",
+        **arguments,
+    )
+
+
 def check_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``options`` of ``reset``: ``None`` or a dict with the keys ``task`` and (vector envs)
+    ``reset_mask`` only."""
     if options is None:
         return {}
     if not isinstance(options, dict):
         raise wrong_type("options", options, "a dict or None")
-    unknown = set(options) - {"task", "reset_mask"}
+    unknown = sorted(map(repr, set(options) - {"task", "reset_mask"}))
     if unknown:
-        raise invalid("options", options, "a dict with at most the key 'task'")
+        raise invalid(
+            "options", options, f"a dict with the keys 'task', 'reset_mask' only (not {unknown})"
+        )
     return options
 
 
@@ -103,7 +120,7 @@ class TaskStreams:
         return task, self._noise_rng
 
 
-class MetaVectorEnv(VectorEnv):
+class MetaVectorEnv(StrictArguments, VectorEnv):
     """Base of the native vector envs: seeding, synchronous episodes, next-step autoreset."""
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012
@@ -115,6 +132,9 @@ class MetaVectorEnv(VectorEnv):
         self.num_envs = check_int("num_envs", num_envs, 1)
         self.horizon = check_int("horizon", horizon, 1)
         self.include_time = check_bool("include_time", include_time)
+        check_episode_memory(
+            self.num_envs, self.horizon, task_dim, num_envs=num_envs, horizon=horizon
+        )
         self._rows = np.arange(self.num_envs)
         self._streams = TaskStreams()
         self._task = np.zeros((self.num_envs, task_dim))

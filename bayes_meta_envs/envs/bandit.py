@@ -10,11 +10,12 @@ from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 from numpy.typing import ArrayLike
 
-from bayes_meta_envs._validate import check_bool, check_int
+from bayes_meta_envs._validate import StrictArguments, check_bool, check_int
 from bayes_meta_envs.envs._base import (
     DEFAULT_HORIZON,
     MetaVectorEnv,
     TaskStreams,
+    check_episode_memory,
     check_options,
     check_render_mode,
 )
@@ -39,7 +40,7 @@ def check_discrete_action(action: Any, n: int) -> int:
     return int(action)
 
 
-class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
+class MetaBanditEnv(StrictArguments, gym.Env[np.ndarray, np.int64]):
     """
     ## Description
 
@@ -134,6 +135,7 @@ class MetaBanditEnv(gym.Env[np.ndarray, np.int64]):
         self.n_arms = self.arms.n_arms
         self.prior = self.arms.prior
         self.horizon = check_int("horizon", horizon, 1)
+        check_episode_memory(1, self.horizon, self.n_arms, n_arms=n_arms, horizon=horizon)
         self.include_time = check_bool("include_time", include_time)
         self.render_mode = check_render_mode(render_mode)
         self.layout = ObsLayout.build(0, self.n_arms, self.include_time)

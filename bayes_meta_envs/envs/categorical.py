@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from bayes_meta_envs._limits import check_memory, nbytes
 from bayes_meta_envs._validate import check_int, check_real_array
 from bayes_meta_envs.envs._base import DEFAULT_HORIZON
 from bayes_meta_envs.envs.prediction import COMMON_DOC, MetaPredictEnv, MetaPredictVectorEnv
@@ -19,6 +20,7 @@ __all__ = ["MetaPredictCategoricalEnv", "MetaPredictCategoricalVectorEnv", "cate
 def categorical_alpha(n_categories: Any, alpha: Any) -> np.ndarray:
     """The Dirichlet parameters from ``n_categories`` and a scalar or per-category ``alpha``."""
     n_categories = check_int("n_categories", n_categories, 2)
+    check_memory(nbytes(n_categories, 4), "the Dirichlet prior", n_categories=n_categories)
     arr = check_real_array("alpha", alpha, "a number or a sequence of positive numbers")
     if arr.ndim == 0:
         arr = np.full(n_categories, float(arr))

@@ -20,11 +20,12 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
-from bayes_meta_envs._validate import check_bool, check_int
+from bayes_meta_envs._validate import StrictArguments, check_bool, check_int
 from bayes_meta_envs.envs._base import (
     DEFAULT_HORIZON,
     MetaVectorEnv,
     TaskStreams,
+    check_episode_memory,
     check_options,
     check_render_mode,
 )
@@ -91,7 +92,7 @@ def action_box(family: ConjugateFamily, horizon: int) -> spaces.Box:
     )
 
 
-class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
+class MetaPredictEnv(StrictArguments, gym.Env[np.ndarray, np.ndarray]):
     """Base class of the sequence-prediction meta-tasks; see the family subclasses."""
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012
@@ -106,6 +107,7 @@ class MetaPredictEnv(gym.Env[np.ndarray, np.ndarray]):
     ) -> None:
         self.family = family
         self.horizon = check_int("horizon", horizon, 1)
+        check_episode_memory(1, self.horizon, family.task_dim, horizon=horizon)
         family.check_horizon(self.horizon)
         self.include_time = check_bool("include_time", include_time)
         self.render_mode = check_render_mode(render_mode)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bayes_meta_envs._limits import check_memory, nbytes
 from bayes_meta_envs._validate import check_int, check_real_array
 from bayes_meta_envs.errors import InvalidActionError, invalid
 
@@ -53,6 +54,7 @@ class BetaBernoulliArms:
 
     def __init__(self, n_arms: int = 2, prior: ArrayLike = (1.0, 1.0)) -> None:
         self.n_arms = check_int("n_arms", n_arms, 1)
+        check_memory(nbytes(self.n_arms, 4), "the prior of every arm", n_arms=n_arms)
         self.prior = self.validate_prior(prior, self.n_arms)
 
     @staticmethod

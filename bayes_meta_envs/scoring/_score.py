@@ -102,6 +102,7 @@ from bayes_meta_envs.agents.adapters import CallableAgent, PredictAgent, as_agen
 from bayes_meta_envs.agents.resolve import resolve_agent
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
 from bayes_meta_envs.rollout import (
+    DEFAULT_BATCH_SIZE,
     Z95,
     Cursor,
     Curve,
@@ -111,7 +112,7 @@ from bayes_meta_envs.rollout import (
     paired_rollout,
 )
 from bayes_meta_envs.scoring.beyond import beyond_dp_metrics, reference_agent
-from bayes_meta_envs.scoring.guard import Guard
+from bayes_meta_envs.scoring.guard import Guard, check_score_memory
 from bayes_meta_envs.scoring.report import ScoreReport, agent_display_name
 from bayes_meta_envs.scoring.traces import Traces
 from bayes_meta_envs.task import MetaTask, task_of
@@ -133,6 +134,7 @@ def score(
     progress: bool | None = None,
     agent_name: str | None = None,
     deterministic: bool = False,
+    time_limit: float | None = None,
 ) -> ScoreReport:
     """Score ``agent`` against the Bayes-optimal agent on ``env``, on the same tasks and noise.
 
@@ -185,14 +187,20 @@ def score(
             name).
         deterministic: act on the arg-max of the agent's probabilities instead of sampling
             (bandits; see "Acting deterministically" in the module docstring).
+        time_limit: seconds one call of the agent (``initial_state``, ``update``, ``output``)
+            may take; a call that takes longer ends the run with a ``ScoringError`` (``None``,
+            the default: no limit).
 
     Returns:
         A :class:`~bayes_meta_envs.scoring.report.ScoreReport`, with ``traces`` when recorded.
 
     Raises:
         ScoringError: the agent raised, or returned a state or an output of the wrong shape,
-            non-finite or unnormalised probabilities, or an invalid action; the message names
-            the agent, the episode and the step.
+            a non-finite state, non-finite or unnormalised probabilities, or an invalid action,
+            or a call took longer than ``time_limit``; the message names the agent, the episode
+            and the step.
+        ProblemTooLargeError: ``episodes`` or ``record_traces`` need more memory than the
+            budget (:func:`bayes_meta_envs.set_memory_budget`).
         InvalidArgumentError, InvalidArgumentTypeError, UnknownEnvironmentError: bad arguments.
     """
     episodes = check_int("episodes", episodes, 1)
@@ -201,6 +209,7 @@ def score(
     limit = _check_record(record_traces, episodes)
     if batch_size is not None:
         check_int("batch_size", batch_size, 1)
+    check_score_memory(task, episodes, limit, min(episodes, batch_size or DEFAULT_BATCH_SIZE))
     progress = check_optional_bool("progress", progress)
     env_id = task.env_id if task.env_id is not None else _env_name(env, task)
 
@@ -227,7 +236,7 @@ def score(
     outputs = agent_output_kind(task, probs_available)
     deterministic = _check_deterministic(deterministic, task, probs_available, name)
     cursor = Cursor()
-    checked: Any = Guard(adapted, name, task, outputs, cursor)
+    checked: Any = Guard(adapted, name, task, outputs, cursor, time_limit)
     if deterministic:
         checked, outputs, probs_available = _ArgMax(checked), "actions", False
     reference = reference_agent(task)  # past the exact DP: the reference stands in for Bayes

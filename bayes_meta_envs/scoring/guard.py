@@ -4,12 +4,22 @@
 :func:`~bayes_meta_envs.rollout.paired_rollout` runs it like any other agent. It checks what each
 call returns for the task's :data:`~bayes_meta_envs.rollout.OutputKind`:
 
-* states: a 2-d array with one row per episode of the batch;
+* states: a finite, real 2-d array with one row per episode of the batch, whose width stays the
+  one of the first ``update`` (a state that changes shape is a bug that would silently corrupt
+  the traces and the analysis);
 * ``"probabilities"``: finite, real, non-negative action probabilities of shape ``(B, K)``
   summing to 1 (within ``1e-6``; negatives within that tolerance are set to 0 and the row
   renormalised, so that the KL stays finite);
-* ``"actions"``: integer-valued actions in ``[0, K)`` of shape ``(B,)`` (returned as int64);
+* ``"actions"``: integer actions in ``[0, K)`` of shape ``(B,)`` (returned as int64); floats and
+  bools are refused, as ``env.step`` refuses them;
 * ``"predictive"``: finite predictive parameters of shape ``(B, P)`` within the family's bounds.
+
+With ``time_limit`` (seconds), each call of the agent runs in a helper thread and a call that
+takes longer ends the run with a :class:`~bayes_meta_envs.errors.ScoringError` (the hung thread
+is abandoned: Python cannot stop it, but it does not keep the process alive).
+
+:func:`check_score_memory` refuses, before the run, a number of episodes (and of recorded
+traces) whose arrays exceed the memory budget (:mod:`bayes_meta_envs._limits`).
 
 A failure (the agent raised, or returned something else) raises
 :class:`~bayes_meta_envs.errors.ScoringError` naming the agent, the episode (its global index in
@@ -21,16 +31,21 @@ batch's range of episodes.
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from bayes_meta_envs._limits import check_memory, nbytes
+from bayes_meta_envs._validate import check_number
 from bayes_meta_envs.errors import ScoringError
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.rollout import Cursor, OutputKind
 from bayes_meta_envs.task import MetaTask
 
-__all__ = ["PROB_ATOL", "Guard"]
+__all__ = ["PROB_ATOL", "Guard", "check_score_memory"]
 
 #: Tolerance of the probability checks (sum to 1, non-negative).
 PROB_ATOL = 1e-6
@@ -46,6 +61,7 @@ class Guard:
         task: the task it runs on (gives ``K`` or the predictive family).
         outputs: what the agent's ``output`` holds.
         cursor: where the rollout is (updated by the rollout, read here for the messages).
+        time_limit: seconds one call of the agent may take (``None``: no limit).
     """
 
     def __init__(
@@ -55,13 +71,20 @@ class Guard:
         task: MetaTask,
         outputs: OutputKind,
         cursor: Cursor | None = None,
+        time_limit: float | None = None,
     ) -> None:
         self.agent = agent
         self.name = name
         self.task = task
         self.outputs = outputs
         self.cursor = cursor if cursor is not None else Cursor()
+        self.time_limit = (
+            None
+            if time_limit is None
+            else check_number("time_limit", time_limit, 0.0, low_open=True)
+        )
         self._n = 0
+        self._width: int | None = None  # the state's width, fixed by the first update
 
     def fail(self, row: int | None, what: str) -> ScoringError:
         """The error for a fault in ``row`` of the batch (``None``: the whole batch)."""
@@ -77,7 +100,9 @@ class Guard:
     def initial_state(self, batch_size: int) -> np.ndarray:
         self._n = batch_size
         try:
-            state = self.agent.initial_state(batch_size)
+            state = self._timed(self.agent.initial_state, "initial_state", (batch_size,))
+        except ScoringError:
+            raise
         except Exception as exc:
             raise self.fail(
                 None, f"initial_state({batch_size}) raised {type(exc).__name__}: {exc}"
@@ -85,7 +110,16 @@ class Guard:
         return self._state(state, "initial_state")
 
     def update(self, state: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        return self._state(self._call("update", state, obs), "update")
+        s = self._state(self._call("update", state, obs), "update")
+        if self._width is None:
+            self._width = s.shape[1]
+        elif s.shape[1] != self._width:
+            raise self.fail(
+                None,
+                f"update() returned a state of shape {s.shape}, but its earlier states had "
+                f"{self._width} columns: a state must keep its shape",
+            )
+        return s
 
     def output(self, state: np.ndarray) -> np.ndarray:
         out = self._call("output", state)
@@ -100,10 +134,28 @@ class Guard:
     def _call(self, method: str, *args: np.ndarray) -> Any:
         fn = getattr(self.agent, method)
         try:
-            return fn(*args)
+            return self._timed(fn, method, args)
+        except ScoringError:
+            raise
         except Exception as exc:
             row = _locate(fn, args)
             raise self.fail(row, f"{method}() raised {type(exc).__name__}: {exc}") from exc
+
+    def _timed(self, fn: Callable[..., Any], method: str, args: tuple[Any, ...]) -> Any:
+        """``fn(*args)``, in a helper thread bounded by ``time_limit`` when there is one."""
+        if self.time_limit is None:
+            return fn(*args)
+        box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        threading.Thread(target=_run_into, args=(box, fn, args), daemon=True).start()
+        try:
+            ok, value = box.get(timeout=self.time_limit)
+        except queue.Empty:
+            raise self.fail(
+                None, f"{method}() did not return within time_limit={self.time_limit!r} seconds"
+            ) from None
+        if not ok:
+            raise value
+        return value
 
     def _state(self, s: Any, method: str) -> np.ndarray:
         if not isinstance(s, np.ndarray) or s.ndim != 2 or s.shape[0] != self._n:
@@ -111,6 +163,12 @@ class Guard:
             raise self.fail(
                 None, f"{method}() returned a state of shape {shape}, expected ({self._n}, D)"
             )
+        if s.dtype.kind not in "iuf":
+            raise self.fail(None, f"{method}() returned a state of dtype {s.dtype}, not real")
+        finite = np.isfinite(s).all(axis=1)
+        if not finite.all():
+            i = int(np.argmin(finite))
+            raise self.fail(i, f"{method}() returned a non-finite state {s[i].tolist()[:8]}")
         return s
 
     # --- outputs ---
@@ -155,20 +213,13 @@ class Guard:
         k = self.task.n_arms
         if out.shape != (self._n,):
             raise self.fail(None, f"returned actions of shape {out.shape}, expected ({self._n},)")
-        if out.dtype.kind in "iu":
-            a = out.astype(np.int64)
-        elif out.dtype.kind == "f" or out.dtype.kind == "b":
-            with np.errstate(invalid="ignore"):
-                a = np.where(np.isfinite(out), out, -1).astype(np.int64)
-            bad = a != out
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise self.fail(
-                    i,
-                    f"returned the invalid action {out[i].item()!r}: actions are ints in [0, {k})",
-                )
-        else:
-            raise self.fail(None, f"returned actions of dtype {out.dtype}, expected ints")
+        if out.dtype.kind not in "iu":  # floats and bools too, as env.step refuses them
+            shown = out[:3].tolist() if out.ndim else out.item()
+            raise self.fail(
+                None,
+                f"returned actions of dtype {out.dtype} ({shown}...), expected ints in [0, {k})",
+            )
+        a = out.astype(np.int64)
         bad = (a < 0) | (a >= k)
         if bad.any():
             i = int(np.argmax(bad))
@@ -202,6 +253,30 @@ class Guard:
                 f"{family.action_low.tolist()} to {family.action_high.tolist()}",
             )
         return out
+
+
+def _run_into(box: queue.Queue[tuple[bool, Any]], fn: Callable[..., Any], args: Any) -> None:
+    try:
+        box.put((True, fn(*args)))
+    except BaseException as exc:  # handed to the caller's thread
+        box.put((False, exc))
+
+
+def check_score_memory(task: MetaTask, episodes: int, record: int, batch: int) -> None:
+    """Refuse, before a scoring run, ``episodes`` (and ``record`` recorded episodes) whose arrays
+    would exceed the memory budget: about 16 float64 statistics per episode, the batch's
+    per-step arrays, and the traces' per-step rows (the agent's own state not counted: it is
+    not known before the run)."""
+    h = task.horizon
+    width = task.obs_dim + task.output_dim
+    bayes = 2 * task.n_arms + 1 if task.is_bandit else task.family.stats_dim
+    per_trace_step = 4 * task.obs_dim + 16 + 8 * (2 * task.output_dim + bayes)
+    need = (
+        nbytes(episodes, 16)
+        + nbytes(batch, h, width + bayes, 4)
+        + nbytes(record, h, per_trace_step, itemsize=1)
+    )
+    check_memory(need, "the scoring run's arrays", episodes=episodes, record_traces=record)
 
 
 def _locate(fn: Any, args: tuple[np.ndarray, ...]) -> int | None:

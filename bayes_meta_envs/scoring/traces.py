@@ -53,7 +53,8 @@ from typing import Any
 import numpy as np
 
 from bayes_meta_envs._io import atomic_write
-from bayes_meta_envs.errors import TraceSchemaError
+from bayes_meta_envs._validate import check_path
+from bayes_meta_envs.errors import MissingFileError, TraceSchemaError
 
 __all__ = ["DEFAULT_TRACE_EPISODES", "TRACE_KIND", "TRACE_SCHEMA_VERSION", "Traces", "load_traces"]
 
@@ -173,7 +174,7 @@ class Traces:
 
         The path is used as given (no ``.npz`` suffix is appended).
         """
-        target = Path(path)
+        target = check_path("path", path)
         arrays: dict[str, Any] = {n: getattr(self, n) for n in ARRAY_FIELDS}
         arrays["kind"] = np.array(TRACE_KIND)
         arrays["schema_version"] = np.array(TRACE_SCHEMA_VERSION, dtype=np.int64)
@@ -187,11 +188,13 @@ class Traces:
 
         Raises :class:`~bayes_meta_envs.errors.TraceSchemaError` for a file that is not a trace
         file (missing or different ``kind``), has a newer or unknown ``schema_version``, lacks a
-        field, or is corrupt; ``FileNotFoundError`` when it does not exist.
+        field, or is corrupt, or holds non-finite numbers;
+        :class:`~bayes_meta_envs.errors.MissingFileError` (a ``FileNotFoundError``) when it does
+        not exist.
         """
-        p = Path(path)
-        if not p.exists():
-            raise FileNotFoundError(f"traces file {str(p)!r} does not exist")
+        p = check_path("path", path)
+        if not p.is_file():
+            raise MissingFileError(f"path: traces file {str(p)!r} does not exist")
         try:
             with np.load(p, allow_pickle=False) as data:
                 entries = {k: data[k] for k in data.files}
@@ -235,6 +238,16 @@ class Traces:
             raise TraceSchemaError(f"traces file {str(p)!r} has invalid metadata: {exc}") from exc
         if not isinstance(metadata, dict):
             raise TraceSchemaError(f"traces file {str(p)!r} has metadata that is not an object")
+        for name in ARRAY_FIELDS:
+            arr = entries[name]
+            if arr.dtype.kind not in "iuf":
+                raise TraceSchemaError(
+                    f"traces file {str(p)!r} has field {name!r} of dtype {arr.dtype}, not numeric"
+                )
+            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                raise TraceSchemaError(
+                    f"traces file {str(p)!r} has non-finite values (NaN or inf) in field {name!r}"
+                )
         return cls(**{n: entries[n] for n in ARRAY_FIELDS}, metadata=metadata)
 
 

@@ -200,7 +200,8 @@ def test_invalid_options_and_tasks() -> None:
     ):
         env.reset(options={"task": [0.5, 1.5]})
     with pytest.raises(
-        InvalidArgumentError, match=r"options must be a dict with at most the key 'task'"
+        InvalidArgumentError,
+        match=r"options must be a dict with the keys 'task', 'reset_mask' only \(not \[",
     ):
         env.reset(options={"tsk": [0.5, 0.5]})
     with pytest.raises(

@@ -67,8 +67,11 @@ def test_a_batch_fault_names_the_range_of_episodes() -> None:
 
 def test_outputs_are_checked_for_their_kind() -> None:
     cursor = Cursor(first=0, n=3, t=0)
-    actions = _guard(np.array([0.0, 1.0, 1.0]), "actions", cursor).output(np.zeros((3, 1)))
+    actions = _guard(np.array([0, 1, 1]), "actions", cursor).output(np.zeros((3, 1)))
     assert actions.dtype == np.int64 and actions.tolist() == [0, 1, 1]
+    for floats_or_bools in (np.array([0.0, 1.0, 1.0]), np.array([False, True, True])):
+        with pytest.raises(ScoringError, match=r"returned actions of dtype (float64|bool)"):
+            _guard(floats_or_bools, "actions", cursor).output(np.zeros((3, 1)))
     with pytest.raises(ScoringError, match=r"episode 2, step 0: returned the invalid action 2"):
         _guard(np.array([0, 1, 2]), "actions", cursor).output(np.zeros((3, 1)))
     ok = np.zeros((3, 2))
