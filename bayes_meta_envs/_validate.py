@@ -7,11 +7,10 @@ received and what was expected. Each returns the value converted to its canonica
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -214,24 +213,18 @@ def check_arguments(
 
 
 class StrictArguments:
-    """A base class whose subclasses' constructors refuse unknown or surplus arguments with a
-    package error (:func:`check_arguments`) instead of Python's bare ``TypeError``: the guard of
-    the classes a user builds by keywords (``gym.make(id, **kwargs)`` passes them on)."""
+    """A base class whose constructor refuses unknown or surplus arguments with a package error
+    (:func:`check_arguments`) instead of Python's bare ``TypeError``: the guard of the classes a
+    user builds from keywords they typed or wrote in a file (the envs, which ``gym.make(id,
+    **kwargs)`` builds, and the configs). It checks in ``__new__``, against the signature of the
+    class's ``__init__`` (dataclasses included), before ``__init__`` runs."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is not None and not getattr(init, "_strict", False):
-            cls.__init__ = _strict(init, cls.__name__)  # type: ignore[method-assign]
+    __signatures: dict[type, inspect.Signature] = {}  # noqa: RUF012 - a cache, per class
 
-
-def _strict(init: Callable[..., None], owner: str) -> Callable[..., None]:
-    signature = inspect.signature(init)
-
-    @functools.wraps(init)
-    def __init__(*args: Any, **kwargs: Any) -> None:
-        check_arguments(owner, signature, args, kwargs)
-        init(*args, **kwargs)
-
-    __init__._strict = True  # type: ignore[attr-defined]
-    return __init__
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:  # (copy and pickle call __new__ with none)
+            signature = StrictArguments.__signatures.get(cls)
+            if signature is None:
+                signature = StrictArguments.__signatures[cls] = inspect.signature(cls.__init__)
+            check_arguments(f"{cls.__name__}()", signature, (None, *args), kwargs)
+        return super().__new__(cls)

@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayes_meta_envs._validate import check_bool, check_seed
+from bayes_meta_envs._validate import check_bool, check_number, check_real_array, check_seed
 from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.task import TaskKind
 
@@ -53,7 +53,10 @@ def kl_to_set(mass: ArrayLike) -> NDArray[np.float64]:
 
 def tie_split(values: ArrayLike, atol: float = 1e-9) -> NDArray[np.float64]:
     """Uniform probabilities over the maximisers of each row of ``values`` (ties within ``atol``)."""
-    v = np.asarray(values, dtype=np.float64)
+    v = check_real_array("values", values, "a real array (..., K) with K >= 1")
+    atol = check_number("atol", atol, 0.0)
+    if v.ndim < 1 or v.shape[-1] < 1 or not np.isfinite(v).all():
+        raise invalid("values", values, "a finite real array (..., K) with K >= 1")
     best = v >= v.max(axis=-1, keepdims=True) - atol
     return best / best.sum(axis=-1, keepdims=True)
 

@@ -20,6 +20,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from bayes_meta_envs._validate import check_int
+from bayes_meta_envs.errors import UnknownEnvironmentError, invalid, wrong_type
+
 __all__ = ["check_meta_env", "check_vector_matches_single"]
 
 
@@ -29,10 +32,20 @@ def _fail(msg: str) -> None:
 
 def _make(env: Any, kwargs: dict[str, Any]) -> gym.Env:
     if isinstance(env, str):
-        return gym.make(env, **kwargs)
+        return gym.make(_registered(env), **kwargs)
     if kwargs:
-        raise TypeError("env kwargs are only accepted together with an env id")
+        raise invalid("env", env, "an env id when env kwargs are given")
+    if not isinstance(env, gym.Env):
+        raise wrong_type("env", env, "a gymnasium env or a registered env id")
     return env
+
+
+def _registered(env_id: Any) -> str:
+    if not isinstance(env_id, str):
+        raise wrong_type("env_id", env_id, "a registered env id (str)")
+    if env_id not in gym.registry:
+        raise UnknownEnvironmentError(f"env_id must be a registered env id, got {env_id!r}")
+    return env_id
 
 
 def _rollout(
@@ -75,6 +88,8 @@ def check_meta_env(env: Any, *, episodes: int = 4, seed: int = 123, **env_kwargs
 
     Raises :class:`AssertionError` describing the first violation.
     """
+    episodes = check_int("episodes", episodes, 1, 10_000)
+    seed = check_int("seed", seed, 0)
     e = _make(env, env_kwargs)
     base: Any = e.unwrapped
     for attr in ("horizon", "layout"):
@@ -144,7 +159,10 @@ def check_vector_matches_single(
     Contract: sub-env ``i``'s ``k``-th episode equals the single env's episode ``k * num_envs + i``
     when both receive the same actions. Raises :class:`AssertionError` on a mismatch.
     """
-    single = gym.make(env_id, **env_kwargs)
+    num_envs = check_int("num_envs", num_envs, 1, 10_000)
+    rounds = check_int("rounds", rounds, 1, 1_000)
+    seed = check_int("seed", seed, 0)
+    single = gym.make(_registered(env_id), **env_kwargs)
     vec = gym.make_vec(
         env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **env_kwargs
     )

@@ -40,6 +40,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bayes_meta_envs
+from bayes_meta_envs._validate import StrictArguments
 from bayes_meta_envs.errors import BayesMetaError
 
 #: Seconds one call may take.
@@ -47,7 +48,7 @@ CALL_CAP_S = 5.0
 #: Address space the fuzzing process may add to what its imports took.
 MEMORY_CAP_BYTES = 3 * 2**30
 #: Examples drawn per entry (each example calls every parameter with every kind once).
-EXAMPLES = 2
+EXAMPLES = 1
 
 
 # Entries that cannot be fuzzed meaningfully, and why. Everything else in the public __all__s is
@@ -62,6 +63,26 @@ ALLOWED: dict[str, str] = {
     # runs a Ray Tune sweep: starting Ray takes longer than the per-call cap; its arguments are
     # the SweepSpec's (fuzzed) and the CLI's (tests/test_probe_0_3.py)
     "bayes_meta_envs.sweep.run_sweep": "starts Ray (seconds) before it can fail",
+    # pending: modules that other issues are rewriting in this release; their arguments get the
+    # guards of this one once they land (issue 34's note lists them)
+    **{
+        name: "pending: issue 31 is rewriting the recipes, the rollout and the sweep"
+        for name in (
+            "bayes_meta_envs.agents.train_lstm",
+            "bayes_meta_envs.agents.lstm.latest_checkpoint",
+            "bayes_meta_envs.agents.recurrent_ppo.load_agent",
+            "bayes_meta_envs.agents.recurrent_ppo.load_model",
+            "bayes_meta_envs.agents.recurrent_ppo.make_sb3_vec_env",
+            "bayes_meta_envs.agents.recurrent_ppo.RecurrentPPOConfig",
+            "bayes_meta_envs.agents.LSTMConfig",
+            "bayes_meta_envs.rollout.agent_output_kind",
+            "bayes_meta_envs.rollout.paired_rollout",
+            "bayes_meta_envs.sweep.read_summary",
+        )
+    },
+    # config=None means the default recipe: a valid call trains for minutes; its config is
+    # fuzzed as RecurrentPPOConfig
+    "bayes_meta_envs.agents.recurrent_ppo.train": "a valid call trains for minutes",
 }
 
 
@@ -92,8 +113,19 @@ def entries() -> dict[str, Any]:
     return dict(sorted(found.values(), key=lambda item: item[0]))
 
 
-def unfuzzable(obj: Any) -> str | None:
-    """Why an entry cannot be called at all (derived, not listed): abstract classes, protocols."""
+#: Sub-packages that other issues are rewriting in this release: their entries are listed as
+#: pending (issue 34's note), and get the guards of this one once they land.
+PENDING_PACKAGES = {
+    "bayes_meta_envs.analysis": "pending: analysis/ is being rewritten (issue 30)",
+}
+
+
+def unfuzzable(qualname: str, obj: Any) -> str | None:
+    """Why an entry is not fuzzed (derived, not listed): abstract classes and protocols cannot
+    be called; pending packages are being rewritten."""
+    for package, reason in PENDING_PACKAGES.items():
+        if qualname.startswith(package + "."):
+            return reason
     if inspect.isclass(obj) and (inspect.isabstract(obj) or getattr(obj, "_is_protocol", False)):
         return "abstract class or protocol: not instantiable by design"
     try:
@@ -221,7 +253,15 @@ def _plan(obj: Any, valid: dict[str, Any]) -> tuple[list[inspect.Parameter], boo
         if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"
     ]
     var_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-    return params, inspect.isclass(obj) or var_kw
+    return params, var_kw or keyword_built(obj)
+
+
+def keyword_built(obj: Any) -> bool:
+    """Whether ``obj`` is a class a user builds from keywords they typed or wrote in a file (a
+    :class:`~bayes_meta_envs._validate.StrictArguments`: the envs, which ``gym.make(id,
+    **kwargs)`` builds, and the configs), so that an unknown keyword must be a package error
+    listing the valid names. Elsewhere a misspelt keyword is Python's own ``TypeError``."""
+    return inspect.isclass(obj) and issubclass(obj, StrictArguments)
 
 
 def _arguments(
@@ -310,7 +350,7 @@ def main(shard: int, shards: int) -> dict[str, Any]:
     for i, (qualname, obj) in enumerate(found.items()):
         if i % shards != shard:
             continue
-        reason = ALLOWED.get(qualname) or unfuzzable(obj)
+        reason = ALLOWED.get(qualname) or unfuzzable(qualname, obj)
         if reason is not None:
             result["skipped"][qualname] = reason
             continue

@@ -76,7 +76,7 @@ class CallableAgent(BaseAgent):
         super().__init__(seed=seed)
         if not callable(fn):
             raise wrong_type("fn", fn, "a callable fn(obs_batch) -> actions")
-        if kind not in (None, "bandit", "prediction"):
+        if kind is not None and (not isinstance(kind, str) or kind not in ("bandit", "prediction")):
             raise invalid("kind", kind, "None, 'bandit' or 'prediction'")
         self.fn = fn
         self.kind = kind if kind is not None else "bandit"

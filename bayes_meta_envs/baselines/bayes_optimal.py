@@ -41,6 +41,8 @@ _P = TypeVar("_P", bound="BayesPredictorAgent")
 def bayes_agent(task: MetaTask, *, seed: int | None = None) -> BaseAgent:
     """The Bayes-optimal agent of a task: :class:`BayesOptimalAgent` for a bandit,
     :class:`BayesPredictorAgent` for a prediction task."""
+    if not isinstance(task, MetaTask):
+        raise wrong_type("task", task, "a MetaTask (bayes_meta_envs.task_of(env))")
     if task.is_bandit:
         return BayesOptimalAgent(
             task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time, seed=seed

@@ -39,7 +39,9 @@ RENDER_MODES = ["ansi", "rgb_array"]
 
 def check_render_mode(render_mode: Any) -> str | None:
     """``render_mode`` of a single env: ``None`` or one of :data:`RENDER_MODES`."""
-    if render_mode is not None and render_mode not in RENDER_MODES:
+    if render_mode is not None and (
+        not isinstance(render_mode, str) or render_mode not in RENDER_MODES
+    ):
         raise invalid("render_mode", render_mode, "None, 'ansi' or 'rgb_array'")
     return render_mode
 

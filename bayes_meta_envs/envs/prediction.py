@@ -31,7 +31,7 @@ from bayes_meta_envs.envs._base import (
 )
 from bayes_meta_envs.envs._render import prediction_frame
 from bayes_meta_envs.envs.layout import ObsLayout
-from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.families import ConjugateFamily
 
 __all__ = ["COMMON_DOC", "REWARD_FLOOR", "MetaPredictEnv", "MetaPredictVectorEnv", "action_box"]
@@ -92,6 +92,13 @@ def action_box(family: ConjugateFamily, horizon: int) -> spaces.Box:
     )
 
 
+def check_family(family: Any) -> ConjugateFamily:
+    """``family`` if it is a :class:`~bayes_meta_envs.families.ConjugateFamily` instance."""
+    if not isinstance(family, ConjugateFamily):
+        raise wrong_type("family", family, "a ConjugateFamily (bayes_meta_envs.families)")
+    return family
+
+
 class MetaPredictEnv(StrictArguments, gym.Env[np.ndarray, np.ndarray]):
     """Base class of the sequence-prediction meta-tasks; see the family subclasses."""
 
@@ -105,7 +112,7 @@ class MetaPredictEnv(StrictArguments, gym.Env[np.ndarray, np.ndarray]):
         include_time: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        self.family = family
+        self.family = check_family(family)
         self.horizon = check_int("horizon", horizon, 1)
         check_episode_memory(1, self.horizon, family.task_dim, horizon=horizon)
         family.check_horizon(self.horizon)
@@ -181,7 +188,7 @@ class MetaPredictVectorEnv(MetaVectorEnv):
         include_time: bool = False,
         render_mode: str | None = None,
     ) -> None:
-        self.family = self._prior = family
+        self.family = self._prior = check_family(family)
         super().__init__(num_envs, horizon, include_time, family.task_dim)
         family.check_horizon(self.horizon)
         if render_mode is not None:

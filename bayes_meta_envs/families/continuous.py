@@ -175,9 +175,18 @@ def lomax_kl(
     ``r`` in [1e-12, 1e12] (tested against mpmath). Then
     ``KL = log(a1/l1) - (a1 + 1)/a1 - log(a2/l2) + (a2 + 1)(1/a1 + J)``.
     """
-    a1, l1, a2, l2 = np.broadcast_arrays(
-        *(np.asarray(v, dtype=np.float64) for v in (shape_p, scale_p, shape_q, scale_q))
-    )
+    arrays = [
+        check_real_array(name, v, "positive numbers (an array-like)")
+        for name, v in zip(
+            ("shape_p", "scale_p", "shape_q", "scale_q"), (shape_p, scale_p, shape_q, scale_q)
+        )
+    ]
+    try:
+        a1, l1, a2, l2 = np.broadcast_arrays(*arrays)
+    except ValueError:
+        raise invalid(
+            "shape_p, scale_p, shape_q, scale_q", [a.shape for a in arrays], "broadcastable shapes"
+        ) from None
     j = _lomax_j(a1.ravel(), (l1 / l2).ravel()).reshape(a1.shape)
     return np.log(a1 / l1) - (a1 + 1.0) / a1 - np.log(a2 / l2) + (a2 + 1.0) * (1.0 / a1 + j)
 

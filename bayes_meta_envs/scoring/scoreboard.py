@@ -17,7 +17,7 @@ from bayes_meta_envs._validate import check_int
 from bayes_meta_envs._version import __version__
 from bayes_meta_envs.baselines.registry import baselines_for, make_baseline
 from bayes_meta_envs.envs import ENV_SPECS
-from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.scoring._score import score
 from bayes_meta_envs.task import task_of
 
@@ -51,9 +51,11 @@ def make_scoreboard(
     episodes = check_int("episodes", episodes, 1)
     seed = check_int("seed", seed, 0)
     known = [e.id for e in ENV_SPECS]
+    if env_ids is not None and (isinstance(env_ids, str) or not isinstance(env_ids, list | tuple)):
+        raise wrong_type("env_ids", env_ids, "a list of registered env ids or None")
     ids = known if env_ids is None else list(env_ids)
     for env_id in ids:
-        if env_id not in known:
+        if not isinstance(env_id, str) or env_id not in known:
             raise invalid("--envs", env_id, f"one of {known}")
     envs: dict[str, Any] = {}
     for env_id in ids:
@@ -108,6 +110,14 @@ _PREDICTION_COLUMNS = (
 
 def scoreboard_markdown(board: dict[str, Any], seconds: float | None = None) -> str:
     """The README of the scoreboard folder: one Markdown table per environment."""
+    if not isinstance(board, dict) or not {
+        "episodes",
+        "seed",
+        "package_version",
+        "envs",
+        "command",
+    } <= set(board):
+        raise wrong_type("board", board, "a scoreboard dict (make_scoreboard's)")
     lines = [
         "# Baseline scoreboard",
         "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bayes_meta_envs.errors import wrong_type
 from bayes_meta_envs.rollout import Estimate
 from bayes_meta_envs.scoring.report import ScoreReport
 
@@ -33,6 +34,10 @@ def comparison_table(reports: Mapping[str, ScoreReport]) -> str:
     Bayes gap is a bracket of bounds, shown as ``[lower, upper]`` (means of the two bounds), the
     Q-value gap is ``n/a`` and the last column is the agreement with the reference policy.
     """
+    if not isinstance(reports, Mapping) or not all(
+        isinstance(r, ScoreReport) for r in reports.values()
+    ):
+        raise wrong_type("reports", reports, "a dict of row labels to ScoreReports")
     head = (
         f"{'agent':<26} {'mean return':>{_WIDTH}} {'regret':>{_WIDTH}} {'Bayes gap':>{_WIDTH}} "
         f"{'Bayes gap (Q)':>{_WIDTH}} {'P(Bayes action)':>{_WIDTH}}"

@@ -103,7 +103,8 @@ class Traces:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        n = self.episode.shape[0] if self.episode.ndim == 1 else -1
+        episode = self.episode
+        n = episode.shape[0] if isinstance(episode, np.ndarray) and episode.ndim == 1 else -1
         for name in ARRAY_FIELDS:
             arr = getattr(self, name)
             if not isinstance(arr, np.ndarray) or arr.ndim not in _NDIM[name]:
