@@ -20,7 +20,12 @@ __all__ = ["MetaPredictCategoricalEnv", "MetaPredictCategoricalVectorEnv", "cate
 def categorical_alpha(n_categories: Any, alpha: Any) -> np.ndarray:
     """The Dirichlet parameters from ``n_categories`` and a scalar or per-category ``alpha``."""
     n_categories = check_int("n_categories", n_categories, 2)
-    check_memory(nbytes(n_categories, 4), "the Dirichlet prior", n_categories=n_categories)
+    # the prior's check of its extreme posteriors holds n_categories vectors of n_categories
+    check_memory(
+        nbytes(n_categories, n_categories + 4),
+        "the Dirichlet prior and its extreme posteriors",
+        n_categories=n_categories,
+    )
     arr = check_real_array("alpha", alpha, "a number or a sequence of positive numbers")
     if arr.ndim == 0:
         arr = np.full(n_categories, float(arr))

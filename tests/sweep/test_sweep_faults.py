@@ -1,0 +1,119 @@
+"""Fault test (issue 34): a sweep command killed with SIGKILL mid-trial and started again finishes
+every trial exactly once.
+
+The command runs as a user runs it, with a local Ray of its own (2 CPUs). It is killed without
+warning once a trial has checkpointed (the driver dies; the Ray daemons it started are then
+stopped by their process ids), and the same command is run again to completion. Every trial must
+then be finished, once: one run folder each, a score written once, and the trials finished before
+the kill not run again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray")
+pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+from bayes_meta_envs.sweep import read_summary  # noqa: E402
+
+pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.slow]
+
+CONFIG = {
+    "hidden_size": 8,
+    "embed_size": 8,
+    "num_envs": 16,
+    "total_updates": 20,
+    "n_epochs": 1,
+    "ppo_minibatches": 2,
+    "eval_every": 10,
+    "eval_episodes": 64,
+    "checkpoint_every": 5,
+    "tensorboard": False,
+}
+
+
+def _ray_daemons() -> set[int]:
+    """The pids of the Ray daemons (raylet, GCS server) now running on this machine."""
+    ps = subprocess.run(["ps", "-eo", "pid,comm"], capture_output=True, text=True, check=True)
+    return {
+        int(line.split()[0])
+        for line in ps.stdout.splitlines()[1:]
+        if line.split()[-1] in ("raylet", "gcs_server")
+    }
+
+
+def _sweep(argv: list[str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bayes_meta_envs.cli", "sweep", *argv, "--num-cpus", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _stop_new_daemons(before: set[int]) -> None:
+    """Stop the Ray daemons that the killed command left (ours only: by process id)."""
+    for pid in _ray_daemons() - before:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 30
+    while _ray_daemons() - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for pid in _ray_daemons() - before:
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_killed_sweep_finishes_every_trial_once(tmp_path: Path) -> None:
+    config = tmp_path / "base.json"
+    config.write_text(json.dumps(CONFIG))
+    out = tmp_path / "sweep"
+    argv = ["--envs", "MetaBandit-v0", "--env-kwargs", '{"horizon": 10}', "--seeds", "3"]
+    argv += ["--config", str(config), "--score-episodes", "100", "--out", str(out)]
+    before = _ray_daemons()
+    proc = _sweep(argv)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(out.glob("runs/*/checkpoints/*")):
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "no checkpoint in 240 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        _stop_new_daemons(before)
+    finished_before = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("runs/*/score.json")}
+    assert len(finished_before) < 3, "the kill came too late: every trial had finished"
+
+    again = _sweep(argv)
+    try:
+        stdout, stderr = again.communicate(timeout=600)
+    finally:
+        _stop_new_daemons(before)
+    assert again.returncode == 0, stderr[-3000:]
+
+    summary = read_summary(out)
+    assert sorted(r.status for r in summary.rows) == ["ok"] * 3
+    assert len({r.trial for r in summary.rows}) == 3
+    runs = sorted(p.name for p in (out / "runs").iterdir() if p.is_dir())
+    assert len(runs) == 3, runs  # one folder a trial, none started twice under another name
+    for run in runs:
+        assert (out / "runs" / run / "score.json").is_file()
+    for run, mtime in finished_before.items():  # finished once: not run again
+        assert (out / "runs" / run / "score.json").stat().st_mtime_ns == mtime
