@@ -218,12 +218,8 @@ def unwrap_meta_env(env: Any, **kwargs: Any) -> Any:
     if isinstance(env, str):
         try:
             env = gym.make(env, **kwargs)
-<<<<<<< HEAD
-        except gym.error.Error:
+        except (gym.error.Error, ImportError):  # "module:Id" imports the module
             ids = ", ".join(spec.id for spec in ENV_SPECS)
-=======
-        except (gym.error.Error, ImportError) as exc:  # "module:Id" imports the module
->>>>>>> e709e87 (Fuzz test of the public API (issue 34): entries derived from the __all__s (lazy names included), nine kinds of bad value per parameter drawn with hypothesis, an unknown keyword for keyword-built classes, a per-call time cap and a memory cap in 4 sharded interpreters; guards for what it found (env keywords via StrictArguments.__new__, families, tie_split, lomax_kl, traces fields, testing kit, scoreboard, bayes_agent, 'module:Id' env ids); docs: Errors and limits)
             raise UnknownEnvironmentError(
                 f"env {env!r} is not an environment of bayes_meta_envs; its ids are {ids}"
             ) from None

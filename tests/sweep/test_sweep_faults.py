@@ -24,7 +24,7 @@ pytest.importorskip("ray")
 pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-from bayes_meta_envs.sweep import read_summary  # noqa: E402
+from bayes_meta_envs.sweep import read_summary
 
 pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.slow]
 
