@@ -55,8 +55,8 @@ def tie_split(values: ArrayLike, atol: float = 1e-9) -> NDArray[np.float64]:
     """Uniform probabilities over the maximisers of each row of ``values`` (ties within ``atol``)."""
     v = check_real_array("values", values, "a real array (..., K) with K >= 1")
     atol = check_number("atol", atol, 0.0)
-    if v.ndim < 1 or v.shape[-1] < 1 or not np.isfinite(v).all():
-        raise invalid("values", values, "a finite real array (..., K) with K >= 1")
+    if v.ndim < 1 or v.shape[-1] < 1 or np.isnan(v).any():
+        raise invalid("values", values, "a real array (..., K) with K >= 1, without NaN")
     best = v >= v.max(axis=-1, keepdims=True) - atol
     return best / best.sum(axis=-1, keepdims=True)
 

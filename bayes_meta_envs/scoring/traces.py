@@ -194,7 +194,7 @@ class Traces:
         not exist.
         """
         p = check_path("path", path)
-        if not p.is_file():
+        if not p.exists():
             raise MissingFileError(f"path: traces file {str(p)!r} does not exist")
         try:
             with np.load(p, allow_pickle=False) as data:

@@ -110,7 +110,7 @@ def test_callable_invalid_actions() -> None:
     def halves(obs: np.ndarray) -> np.ndarray:
         return np.full(obs.shape[0], 0.5)
 
-    with pytest.raises(ScoringError, match=r"invalid action 0\.5"):
+    with pytest.raises(ScoringError, match=r"actions of dtype float64 \(\[0\.5, 0\.5"):
         score(halves, ENV, episodes=5, seed=0)
 
     def flat(obs: np.ndarray) -> np.ndarray:
