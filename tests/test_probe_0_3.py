@@ -339,6 +339,7 @@ def test_cli_agent_file_that_fails_to_import(case, tmp_path, capsys):
 
 
 @_AFTER_31
+@pytest.mark.xdist_group("ray")  # beside the Ray tests, which count the Ray daemons
 def test_cli_sweep_unknown_grid_field_before_ray(tmp_path, capsys):
     argv = ["sweep", "--envs", "MetaBandit-v0", "--grid", '{"nope": [1, 2]}']
     assert main([*argv, "--out", str(tmp_path / "sweep")]) == 2
@@ -355,6 +356,7 @@ def _ray_initialised() -> bool:
 
 
 @_AFTER_31
+@pytest.mark.xdist_group("ray")
 def test_cli_sweep_unreachable_address(tmp_path, capsys):
     argv = ["sweep", "--envs", "MetaBandit-v0", "--address", "ray://192.0.2.1:10001"]
     start = time.monotonic()
