@@ -213,11 +213,13 @@ def _restored_state() -> Iterator[None]:
     from bayes_meta_envs.baselines import limits
 
     budget, old = bayes_meta_envs.memory_budget(), limits.get_limits()
+    dp = dict(limits._DP_MAX_BYTES)
     try:
         yield
     finally:
         bayes_meta_envs.set_memory_budget(budget)
         limits.set_limits(**{k: v for k, v in old.items() if k != "dp_max_bytes"})
+        limits._DP_MAX_BYTES.update(dp)
 
 
 def _call(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> str | None:

@@ -7,9 +7,10 @@ belief states with the horizon and the number of arms, the calibration's tree wi
 limit is exceeded, instead of running for hours or dying with a ``MemoryError``.
 
 The limits are module-level settings, changed with :func:`set_limits` (which returns the previous
-values, so a caller can restore them). ``dp_max_bytes`` is the package's one memory budget
-(:func:`bayes_meta_envs.set_memory_budget`, which the envs, scoring and the trainers consult too);
-the size estimates use logarithms, so that a huge ``n_arms`` or ``horizon`` is refused at once::
+values, so a caller can restore them). ``dp_max_bytes`` defaults to the package's memory budget
+(:func:`bayes_meta_envs.set_memory_budget`, which the envs, scoring and the trainers consult too)
+until it is set here; the size estimates use logarithms, so that a huge ``n_arms`` or ``horizon``
+is refused at once::
 
     from bayes_meta_envs.baselines import limits
     old = limits.set_limits(dp_max_bytes=16 * 2**30)   # allow a 16 GiB DP
@@ -26,7 +27,6 @@ from bayes_meta_envs._limits import (
     human_bytes,
     log_comb,
     memory_budget,
-    set_memory_budget,
 )
 from bayes_meta_envs._validate import check_int
 from bayes_meta_envs.errors import ProblemTooLargeError, invalid
@@ -40,8 +40,8 @@ __all__ = [
     "set_limits",
 ]
 
-# (dp_max_bytes, the estimated peak memory of one exact bandit DP, is the package's memory
-# budget: bayes_meta_envs._limits)
+# estimated peak memory of one exact bandit DP (bytes); None: the package's memory budget
+_DP_MAX_BYTES: dict[str, int | None] = {"value": None}
 _LIMITS: dict[str, int] = {
     # truncation depth of the Gittins calibration tree (~ 11.5 / (1 - gamma) pulls): 65536 allows
     # gamma up to about 0.9998
@@ -53,7 +53,12 @@ _LIMITS: dict[str, int] = {
 
 def get_limits() -> dict[str, int]:
     """The current limits: ``dp_max_bytes``, ``gittins_max_depth``, ``gittins_max_table_states``."""
-    return {"dp_max_bytes": memory_budget(), **_LIMITS}
+    return {"dp_max_bytes": _dp_max_bytes(), **_LIMITS}
+
+
+def _dp_max_bytes() -> int:
+    value = _DP_MAX_BYTES["value"]
+    return memory_budget() if value is None else value
 
 
 def set_limits(**limits: Any) -> dict[str, int]:
@@ -64,7 +69,7 @@ def set_limits(**limits: Any) -> dict[str, int]:
             raise invalid("limit name", name, f"one of {list(old)}")
         checked = check_int(name, value, 1)
         if name == "dp_max_bytes":
-            set_memory_budget(checked)
+            _DP_MAX_BYTES["value"] = checked
         else:
             _LIMITS[name] = checked
     return old
@@ -95,12 +100,13 @@ def dp_bytes_estimate(n_arms: int, horizon: int, group_sizes: list[int]) -> floa
 def check_dp_size(n_arms: int, horizon: int, group_sizes: list[int]) -> None:
     """Raise :class:`ProblemTooLargeError` if the DP's estimated memory exceeds the limit."""
     need = dp_bytes_estimate(n_arms, horizon, group_sizes)
-    limit = memory_budget()
+    limit = _dp_max_bytes()
     if need > limit:
         raise ProblemTooLargeError(
             f"the exact bandit DP for n_arms={n_arms}, horizon={horizon} needs about "
-            f"{_human(need)} (estimated), above the limit of {_human(limit)} (the memory "
-            "budget); raise it with bayes_meta_envs.set_memory_budget(BYTES)"
+            f"{_human(need)} (estimated), above the limit of {_human(limit)}; raise it with "
+            "bayes_meta_envs.set_memory_budget(BYTES) (every allocation's budget) or "
+            "bayes_meta_envs.baselines.limits.set_limits(dp_max_bytes=...) (the DP's alone)"
         )
 
 

@@ -16,13 +16,13 @@ from bayes_meta_envs.errors import (
 )
 
 
-def test_budget_is_one_setting_shared_with_the_dp_limit():
+def test_the_dp_limit_is_the_budget_until_set_on_its_own():
     old = bayes_meta_envs.set_memory_budget(123_456)
     try:
         assert bayes_meta_envs.memory_budget() == 123_456
         assert limits.get_limits()["dp_max_bytes"] == 123_456
-        limits.set_limits(dp_max_bytes=654_321)
-        assert bayes_meta_envs.memory_budget() == 654_321
+        with pytest.raises(ProblemTooLargeError, match="n_arms=2, horizon=100"):
+            bayes_meta_envs.baselines.solve_bandit(2, 100)
     finally:
         bayes_meta_envs.set_memory_budget(old)
     assert bayes_meta_envs.memory_budget() == old == _limits.DEFAULT_MEMORY_BUDGET
