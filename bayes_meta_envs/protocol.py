@@ -45,7 +45,7 @@ def kl_to_set(mass: ArrayLike) -> NDArray[np.float64]:
     probability the policy puts on the set: ``-log(mass)`` (the smallest KL from the policy to any
     distribution supported on the set; ``mass`` above 1 by rounding counts as 1, ``mass == 0``
     gives ``inf``). The one copy of the formula behind ``kl_to_bayes_set``."""
-    m = np.minimum(np.asarray(mass, dtype=np.float64), 1.0)
+    m = np.minimum(check_real_array("mass", mass, "probabilities (an array-like)"), 1.0)
     with np.errstate(divide="ignore"):
         out: NDArray[np.float64] = -np.log(m)
     return out

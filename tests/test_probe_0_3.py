@@ -94,14 +94,7 @@ SIZES = {
 }
 
 
-_AFTER_31 = pytest.mark.xfail(
-    reason="the config and sweep guards go through issue 31's one-recipe stage", strict=False
-)
-
-
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=_AFTER_31) if c == "lstm-hidden_size" else c for c in SIZES]
-)
+@pytest.mark.parametrize("case", [c for c in SIZES])
 def test_sizes_refused_before_allocating(case):
     body, argument = SIZES[case]
     verdict = _isolated(body)
@@ -109,7 +102,6 @@ def test_sizes_refused_before_allocating(case):
     assert argument in verdict, verdict
 
 
-@_AFTER_31
 def test_cli_train_huge_hidden_size_is_one_line(tmp_path, capsys):
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"hidden_size": 10**9}))
@@ -185,10 +177,7 @@ def _random(obs):
 
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(c, marks=_AFTER_31) if c in ("lstm-config-typo", "ppo-config-bogus") else c
-        for c in sorted(ARGUMENTS)
-    ],
+    [c for c in sorted(ARGUMENTS)],
 )
 def test_bad_arguments_give_package_errors(case):
     call, named = ARGUMENTS[case]
@@ -338,7 +327,6 @@ def test_cli_agent_file_that_fails_to_import(case, tmp_path, capsys):
     assert len(err) == 1 and "--agent" in err[0], err
 
 
-@_AFTER_31
 @pytest.mark.xdist_group("ray")  # beside the Ray tests, which count the Ray daemons
 def test_cli_sweep_unknown_grid_field_before_ray(tmp_path, capsys):
     argv = ["sweep", "--envs", "MetaBandit-v0", "--grid", '{"nope": [1, 2]}']
@@ -355,7 +343,6 @@ def _ray_initialised() -> bool:
     return ray.is_initialized()
 
 
-@_AFTER_31
 @pytest.mark.xdist_group("ray")
 def test_cli_sweep_unreachable_address(tmp_path, capsys):
     argv = ["sweep", "--envs", "MetaBandit-v0", "--address", "ray://192.0.2.1:10001"]
@@ -363,7 +350,7 @@ def test_cli_sweep_unreachable_address(tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "sweep")]) == 2
     assert time.monotonic() - start < 60
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "192.0.2.1:10001" in err[0] and "--address" in err[0], err
+    assert len(err) == 1 and "192.0.2.1:10001" in err[0] and "address" in err[0], err
 
 
 def test_cli_negative_trace_episodes_without_traces(capsys):

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from bayes_meta_envs._io import atomic_write_text
-from bayes_meta_envs._validate import check_int, check_mapping, check_number
+from bayes_meta_envs._limits import check_memory, nbytes
+from bayes_meta_envs._validate import StrictArguments, check_int, check_mapping, check_number
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 
 __all__ = [
@@ -92,7 +93,7 @@ def flatten_config(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class RecipeConfig:
+class RecipeConfig(StrictArguments):
     """Base class of every recipe's config: a frozen dataclass with the fields of
     :data:`SHARED_NAMES` (``env_id``, its ``env_kwargs``, the ``seed``, ``budget_minutes`` of
     wall clock over the whole run or ``None``, ``num_threads`` torch threads while training),
@@ -116,6 +117,23 @@ class RecipeConfig:
     def __post_init__(self) -> None:
         self._check_shared()
         self._check()
+        self._check_memory()
+
+    def _check_memory(self) -> None:
+        """Refuse, before torch allocates anything, a network and a training batch over the
+        memory budget (:func:`bayes_meta_envs.set_memory_budget`): the LSTM's weights with their
+        gradients and Adam's two moments, and a batch of ``num_envs`` sequences of ``horizon``
+        (or ``n_steps``) steps with its activations kept for backpropagation."""
+        sizes = {n: getattr(self, n, 0) for n in ("hidden_size", "embed_size", "num_envs")}
+        steps = getattr(self, "n_steps", None) or self.env_kwargs.get("horizon", 20)
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in (*sizes.values(), steps)
+        ):
+            return  # the recipe's own checks have refused a wrong type already
+        h, e, n = sizes["hidden_size"], sizes["embed_size"], max(sizes["num_envs"], 1)
+        weights = nbytes(4 * h + 64, h + e + 64, 4, itemsize=4)  # gates, input layer, heads
+        batch = nbytes(n, steps, e + 8 * h + 64, 2, itemsize=4)
+        check_memory(weights + batch, "the network and its training batch", **sizes)
 
     def _check_shared(self) -> None:
         if not isinstance(self.env_id, str) or not self.env_id:

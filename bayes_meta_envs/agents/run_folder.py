@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bayes_meta_envs._io import atomic_write, atomic_write_text
-from bayes_meta_envs._validate import check_bool
+from bayes_meta_envs._validate import check_bool, check_path
 from bayes_meta_envs.agents._recipe import RecipeConfig, flatten_config
 from bayes_meta_envs.errors import CheckpointError, invalid, require
 
@@ -209,7 +209,7 @@ def read_history(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Path | None:
     """The newest ``checkpoints/ckpt_NNNNNN`` folder of a run, or None when there is none."""
-    ckdir = Path(run_dir) / CHECKPOINT_DIR
+    ckdir = check_path("run_dir", run_dir) / CHECKPOINT_DIR
     if not ckdir.is_dir():
         return None
     found = sorted(

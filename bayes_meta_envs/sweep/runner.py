@@ -22,8 +22,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import ray
 from ray import tune
@@ -35,7 +37,7 @@ from bayes_meta_envs._validate import check_bool, check_int
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 from bayes_meta_envs.sweep.spec import RUNS_DIR, SweepSpec, TrialSpec
 from bayes_meta_envs.sweep.summary import Outcome, SweepSummary
-from bayes_meta_envs.sweep.trial import run_trial
+from bayes_meta_envs.sweep.trial import _trial_config, run_trial
 
 __all__ = ["SPEC_FILE", "TUNE_DIR", "run_sweep"]
 
@@ -78,6 +80,10 @@ def _error_text(error: BaseException | None) -> str | None:
     return f"{type(cause).__name__}: {text[-1] if text else ''}".strip()
 
 
+#: Seconds to wait for a cluster address to answer before refusing it.
+_CONNECT_TIMEOUT_S = 5.0
+
+
 def _init_ray(address: str | None, num_cpus: int | None) -> bool:
     """Start or join Ray; return whether this call started it (and must shut it down)."""
     if ray.is_initialized():
@@ -87,8 +93,33 @@ def _init_ray(address: str | None, num_cpus: int | None) -> bool:
         ncpu = num_cpus if num_cpus is not None else (os.cpu_count() or 1)
         ray.init(address="local", num_cpus=ncpu, **quiet)
     else:
-        ray.init(address=address, log_to_driver=False)
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except ConnectionError as exc:  # "auto" with no cluster on this machine, say
+            raise invalid(
+                "address", address, f"the address of a running Ray cluster ({exc})"
+            ) from None
     return True
+
+
+def _check_address(address: str) -> None:
+    """Refuse, before anything starts, a ``host:port`` or ``ray://host:port`` address that
+    nothing answers on (Ray itself would wait, then print only "ConnectionError")."""
+    if address in ("auto", "local"):
+        return
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise invalid("address", address, "'auto', 'host:port' or 'ray://host:port'")
+    try:
+        socket.create_connection((host, port), timeout=_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise invalid(
+            "address", address, f"a reachable Ray cluster (connecting to {host}:{port}: {exc})"
+        ) from None
 
 
 def run_sweep(
@@ -131,10 +162,14 @@ def run_sweep(
     cpus_per_trial = check_int("cpus_per_trial", cpus_per_trial, 1)
     max_failures = check_int("max_failures", max_failures, -1)
     retry_failed = check_bool("retry_failed", retry_failed)
+    trials = spec.trials()
+    for t in trials:  # every trial's config, before any folder or Ray: a typo fails at once
+        _trial_config(t, cpus_per_trial)
+    if address is not None:
+        _check_address(address)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     _check_same_sweep(out, spec)
-    trials = spec.trials()
     run_dirs = {t.name: out / RUNS_DIR / t.name for t in trials}
     started = _init_ray(address, num_cpus)
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs._validate import check_path
 from bayes_meta_envs.errors import CheckpointError
 from bayes_meta_envs.sweep.spec import TrialSpec
 from bayes_meta_envs.task import KIND_TRAITS
@@ -180,7 +181,7 @@ class SweepSummary:
 
 def read_summary(out_dir: str | os.PathLike[str]) -> SweepSummary:
     """Read a sweep's ``summary.json``."""
-    path = Path(out_dir) / SUMMARY_JSON
+    path = check_path("out_dir", out_dir) / SUMMARY_JSON
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         rows = tuple(TrialRow(**r) for r in data["trials"])

@@ -199,25 +199,18 @@ def test_interrupted_command_resumes_to_the_same_weights(tiny, tmp_path):
         assert (a.metric, a.value, a.ci95) == (b.metric, b.value, b.ci95)
 
 
-def test_invalid_trial_fails_alone_in_the_command(ray_session, tmp_path, capsys):
-    # the command joins the Ray this module started (run_sweep uses an initialised Ray)
+def test_invalid_grid_value_is_refused_before_any_trial(tmp_path, capsys):
+    # issue 34: every trial's config is built before Ray or any folder, so a bad value in the
+    # grid is one line and exit status 2, not a failed trial after the others ran
     config = tmp_path / "base.json"
     config.write_text(json.dumps({**CONFIG, "total_updates": 5, "eval_every": 5}))
     out = tmp_path / "bad"
     argv = ["sweep", "--envs", "MetaPredictBernoulli-v0", "--seeds", "1", "--config", str(config)]
     argv += ["--grid", '{"hidden_size": [8, -1]}', "--score-episodes", "50", "--out", str(out)]
-    assert main(argv) == 1
-    printed = capsys.readouterr().out
-    assert "1 of 2 trials did not finish" in printed
-    good, bad = read_summary(out).rows
-    assert (good.status, good.settings, good.error) == ("ok", {"hidden_size": 8}, None)
-    assert load(good.run_dir) is not None
-    assert (bad.status, bad.settings, bad.value) == ("error", {"hidden_size": -1}, None)
-    assert bad.error is not None
-    assert bad.error.startswith("InvalidArgumentError: ")
-    assert "hidden_size" in bad.error and "-1" in bad.error
-    assert f"error: {bad.error}" in printed
-    assert f"error: {bad.error}" in (out / "summary.md").read_text()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "hidden_size" in err[0] and "-1" in err[0], err
+    assert not out.exists()
 
 
 PPO_CONFIG = {

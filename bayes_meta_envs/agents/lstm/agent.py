@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bayes_meta_envs._validate import check_int
+from bayes_meta_envs._validate import check_int, check_path
 from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents.lstm.config import ALGO, LSTMConfig
 from bayes_meta_envs.agents.lstm.net import build_net
@@ -164,4 +164,4 @@ class LSTMAgent(BaseAgent):
 def load_agent(path: str | os.PathLike[str], *, seed: int | None = None) -> LSTMAgent:
     """The LSTM agent saved in the run folder (or checkpoint folder) ``path``:
     :meth:`LSTMAgent.load` (the loader every recipe package has)."""
-    return LSTMAgent.load(path, seed=seed)
+    return LSTMAgent.load(check_path("path", path), seed=seed)

@@ -40,6 +40,7 @@ import torch
 from sb3_contrib import RecurrentPPO
 
 from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs._validate import check_path
 from bayes_meta_envs.agents import run_folder
 from bayes_meta_envs.agents.adapters import SB3Agent, from_sb3
 from bayes_meta_envs.agents.recurrent_ppo.config import (
@@ -201,7 +202,7 @@ def load_model(path: str | os.PathLike[str]) -> RecurrentPPO:
     tensors from ``model.safetensors`` (strict: every key and shape must match). Raises
     :class:`CheckpointError` if a file is missing or corrupt.
     """
-    p = Path(path)
+    p = check_path("path", path)
     folder = p.parent if p.name == CONFIG_FILE and p.is_file() else p
     cfg = read_config(folder)
     with isolated_global_rng(0):
