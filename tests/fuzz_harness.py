@@ -69,6 +69,7 @@ ALLOWED: dict[str, str] = {
         f"bayes_meta_envs.rollout.{name}": "pending: rollout/ rewritten by issue 31"
         for name in ("agent_output_kind", "held_out_seed", "paired_rollout")
     },
+    "bayes_meta_envs.agents.recurrent_ppo.make_sb3_vec_env": "pending: env_kwargs (issue 31)",
     "bayes_meta_envs.agents.LSTMConfig": "pending: array-valued choice fields (issue 31)",
     "bayes_meta_envs.agents.RecurrentPPOConfig": "pending: array-valued choice fields (issue 31)",
 }
