@@ -3,13 +3,14 @@ every trial exactly once.
 
 The command runs as a user runs it, with a local Ray of its own (2 CPUs). It is killed without
 warning once a trial has checkpointed (the driver dies; the Ray daemons it started are then
-stopped by their process ids), and the same command is run again to completion. Every trial must
+stopped by their process ids: the command's descendants), and the same command is run again to completion. Every trial must
 then be finished, once: one run folder each, a score written once, and the trials finished before
 the kill not run again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -42,14 +43,21 @@ CONFIG = {
 }
 
 
-def _ray_daemons() -> set[int]:
-    """The pids of the Ray daemons (raylet, GCS server) now running on this machine."""
-    ps = subprocess.run(["ps", "-eo", "pid,comm"], capture_output=True, text=True, check=True)
-    return {
-        int(line.split()[0])
-        for line in ps.stdout.splitlines()[1:]
-        if line.split()[-1] in ("raylet", "gcs_server")
-    }
+def _descendants(pid: int) -> set[int]:
+    """The process ids of every process below ``pid`` (the command's Ray daemons and workers)."""
+    ps = subprocess.run(["ps", "-eo", "pid,ppid"], capture_output=True, text=True, check=True)
+    children: dict[int, list[int]] = {}
+    for line in ps.stdout.splitlines()[1:]:
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def _sweep(argv: list[str]) -> subprocess.Popen[str]:
@@ -63,18 +71,25 @@ def _sweep(argv: list[str]) -> subprocess.Popen[str]:
     )
 
 
-def _stop_new_daemons(before: set[int]) -> None:
-    """Stop the Ray daemons that the killed command left (ours only: by process id)."""
-    for pid in _ray_daemons() - before:
-        try:
+def _stop(pids: set[int]) -> None:
+    """Stop the processes the killed command left behind (ours: its descendants, by id)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + 30
-    while _ray_daemons() - before and time.monotonic() < deadline:
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.5)
-    for pid in _ray_daemons() - before:
-        os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_killed_sweep_finishes_every_trial_once(tmp_path: Path) -> None:
@@ -83,21 +98,23 @@ def test_killed_sweep_finishes_every_trial_once(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     argv = ["--envs", "MetaBandit-v0", "--env-kwargs", '{"horizon": 10}', "--seeds", "3"]
     argv += ["--config", str(config), "--score-episodes", "100", "--out", str(out)]
-    before = _ray_daemons()
     proc = _sweep(argv)
+    left: set[int] = set()
     try:
         deadline = time.monotonic() + 240
         while not list(out.glob("runs/*/checkpoints/*")):
             assert proc.poll() is None, proc.communicate()[1][-3000:]
             assert time.monotonic() < deadline, "no checkpoint in 240 s"
             time.sleep(0.05)
+        left = _descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
     finally:
         if proc.poll() is None:
+            left |= _descendants(proc.pid)
             proc.kill()
             proc.communicate()
-        _stop_new_daemons(before)
+        _stop(left)
     finished_before = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("runs/*/score.json")}
     assert len(finished_before) < 3, "the kill came too late: every trial had finished"
 
@@ -105,7 +122,10 @@ def test_killed_sweep_finishes_every_trial_once(tmp_path: Path) -> None:
     try:
         stdout, stderr = again.communicate(timeout=600)
     finally:
-        _stop_new_daemons(before)
+        if again.poll() is None:
+            _stop(_descendants(again.pid))
+            again.kill()
+            again.communicate()
     assert again.returncode == 0, stderr[-3000:]
 
     summary = read_summary(out)
