@@ -261,16 +261,16 @@ def _reference_regret(
     return float(regrets.mean()), 1.959963984540054 * sd / math.sqrt(episodes)
 
 
-#: The DP's size estimate (``limits.dp_bytes_estimate``) is not an upper bound when the arms
-#: outnumber what the horizon explores (K = 50, H = 100 passes it and needs over 20 GB), so the
-#: DP is chosen automatically only where it is also known to be practical.
+#: The DP is chosen automatically only where its time is also known to be practical (its memory
+#: is checked by ``limits.dp_bytes_estimate``, an exact count of its states since K = 50, H = 100
+#: passed 0.2's estimate and needed over 20 GB).
 _AUTO_DP_MAX_ARMS = 10
 _AUTO_DP_SMALL_HORIZON = 12
 
 
 def dp_fits(n_arms: int, horizon: int, prior: ArrayLike = (1.0, 1.0)) -> bool:
     """Whether the exact DP is used automatically: under its memory limit, and with at most
-    10 arms or at most 12 pulls (where the size estimate is known to hold)."""
+    10 arms or at most 12 pulls (where its time is known to be practical)."""
     arms = BetaBernoulliArms(n_arms, prior)
     h = check_int("horizon", horizon, 1)
     if arms.n_arms > _AUTO_DP_MAX_ARMS and h > _AUTO_DP_SMALL_HORIZON:

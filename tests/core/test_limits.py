@@ -50,7 +50,8 @@ def test_size_arithmetic_is_instant_on_huge_integers():
     assert _limits.log_comb(5, 2) == pytest.approx(math.log(10))
     assert limits.dp_bytes_estimate(10**9, 10**9, [10**9]) > 1e20  # refused, at once
     # the exact count where it is small (an independent oracle: math.comb)
-    assert limits.dp_bytes_estimate(2, 10, [2]) == (math.comb(14, 4) // 2) * (48 + 32 + 40)
+    # K = 2, H = 10: the 511 canonical states the DP enumerates (tests/baselines/test_dp_size.py)
+    assert limits.dp_bytes_estimate(2, 10, [2]) == 511 * (48 + 32 + 40)
 
 
 def test_refusal_names_the_arguments_the_estimate_and_the_budget():
