@@ -64,17 +64,18 @@ def _dp_max_bytes() -> int:
     return memory_budget() if value is None else value
 
 
-def set_limits(**limits: Any) -> dict[str, int]:
-    """Change some limits (keywords as in :func:`get_limits`); return the previous values."""
-    old = get_limits()
+def set_limits(**limits: Any) -> dict[str, int | None]:
+    """Change some limits (keywords as in :func:`get_limits`); return the previous values, so
+    that ``set_limits(**old)`` restores them. ``dp_max_bytes=None`` makes the DP's limit follow
+    the package's memory budget again (the default; the returned ``old`` holds ``None`` then)."""
+    old: dict[str, int | None] = {"dp_max_bytes": _DP_MAX_BYTES["value"], **_LIMITS}
     for name, value in limits.items():
         if name not in old:
             raise invalid("limit name", name, f"one of {list(old)}")
-        checked = check_int(name, value, 1)
         if name == "dp_max_bytes":
-            _DP_MAX_BYTES["value"] = checked
+            _DP_MAX_BYTES["value"] = None if value is None else check_int(name, value, 1)
         else:
-            _LIMITS[name] = checked
+            _LIMITS[name] = check_int(name, value, 1)
     return old
 
 

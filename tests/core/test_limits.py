@@ -28,6 +28,17 @@ def test_the_dp_limit_is_the_budget_until_set_on_its_own():
     assert bayes_meta_envs.memory_budget() == old == _limits.DEFAULT_MEMORY_BUDGET
 
 
+def test_restoring_the_dp_limit_keeps_it_following_the_budget():
+    old = limits.set_limits(dp_max_bytes=1000)
+    assert old["dp_max_bytes"] is None  # it followed the budget
+    limits.set_limits(**old)
+    budget = bayes_meta_envs.set_memory_budget(123_456)
+    try:
+        assert limits.get_limits()["dp_max_bytes"] == 123_456
+    finally:
+        bayes_meta_envs.set_memory_budget(budget)
+
+
 @pytest.mark.parametrize(
     ("value", "error"),
     [
