@@ -55,7 +55,29 @@ def _as_obs(obs: np.ndarray) -> np.ndarray:
     return arr
 
 
-class CallableAgent(BaseAgent):
+class _Adapter(BaseAgent):
+    """What every adapter shares: the display name it was given or derived at construction."""
+
+    _name: str
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+
+class _KindAdapter(_Adapter):
+    """An adapter whose output depends on the task kind it was adapted for."""
+
+    kind: AgentKind
+
+    @property
+    def provides_probabilities(self) -> bool:
+        """False for bandits (``output`` gives actions); True for prediction (the output is the
+        full predictive)."""
+        return self.kind == "prediction"
+
+
+class CallableAgent(_KindAdapter):
     """A plain function ``fn(obs_batch) -> actions`` behind the Agent protocol.
 
     The state is the last observation; ``output(state)`` returns ``fn(state)``: the actions
@@ -82,16 +104,6 @@ class CallableAgent(BaseAgent):
         self.kind = kind if kind is not None else "bandit"
         self.kind_fixed = kind is not None
         self._name = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
-
-    @property
-    def provides_probabilities(self) -> bool:
-        """False for bandits (``output`` gives actions); True for prediction (the output is the
-        full predictive)."""
-        return self.kind == "prediction"
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     def initial_state(self, batch_size: int) -> np.ndarray:
         # the obs dimension is unknown until the first update; a (B, 0) state is replaced then
@@ -148,7 +160,7 @@ def is_sb3_model(obj: Any) -> bool:
     return False
 
 
-class SB3Agent(BaseAgent):
+class SB3Agent(_Adapter):
     """A stable-baselines3 model behind the Agent protocol. Build it with :func:`from_sb3`.
 
     Discrete action spaces give bandit agents whose output is the policy's action probabilities
@@ -189,10 +201,6 @@ class SB3Agent(BaseAgent):
         self._name = name if name is not None else f"from_sb3({type(model).__name__})"
         self.kind_fixed = True
         self.provides_probabilities = True
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @property
     def state_dim(self) -> int:
@@ -261,7 +269,7 @@ def from_sb3(model: Any, *, name: str | None = None) -> SB3Agent:
     return SB3Agent(model, name=name)
 
 
-class PredictAgent(BaseAgent):
+class PredictAgent(_KindAdapter):
     """An object with stable-baselines3's recurrent ``predict`` behind the Agent protocol.
 
     ``update(state, obs)`` calls ``obj.predict(obs, inner_state, episode_start, deterministic)``
@@ -302,16 +310,6 @@ class PredictAgent(BaseAgent):
     def with_kind(self, kind: AgentKind, deterministic: bool = False) -> PredictAgent:
         """The same object adapted for ``kind`` (and acting deterministically or not)."""
         return PredictAgent(self.obj, kind=kind, name=self._name, deterministic=deterministic)
-
-    @property
-    def provides_probabilities(self) -> bool:
-        """False for bandits (``output`` gives actions); True for prediction (the output is the
-        full predictive)."""
-        return self.kind == "prediction"
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     def initial_state(self, batch_size: int) -> np.ndarray:
         return np.zeros((int(batch_size), 2))
