@@ -2,7 +2,8 @@
 on a local Ray, then write the report (what is *run* lives here; the report only reads).
 
     python reports/make_study.py [--tasks bernoulli categorical gaussian exponential bandit]
-        [--seeds 8] [--minutes-prediction 2.0] [--minutes-bandit 5.0] [--episodes 3000]
+        [--seeds 8] [--updates-prediction 2000] [--updates-exponential 4000]
+        [--updates-bandit 4500] [--minutes-cap 15] [--episodes 3000]
         [--dynamics-episodes 300] [--num-cpus 1] [--device cpu] [--out runs/study]
         [--report reports]
 
@@ -11,10 +12,15 @@ Each task is one sweep (``bayes-meta sweep --envs ID --seeds N --config BASE``) 
 interrupted study resumes. The recipes:
 
 * prediction: the zoo's LSTM recipe (32 units, 256 tasks per update, Adam 3e-3 decayed to 5%),
-  with a CPU budget of ``--minutes-prediction`` per run and a checkpoint every 10 updates, so
+  ``--updates-prediction`` updates per run (``--updates-exponential`` on the exponential task,
+  whose zoo run was still at 0.0017 nats/step after 2,000) and a checkpoint every 10 updates, so
   that the report can pick twelve log-spaced ones (plus the untrained network at update 0);
 * bandit: the recipe of ``bayes-meta demo`` (the CPU recipe: 1,024 tasks per update, PPO from
-  the sampled reward, the logit cap), ``--minutes-bandit`` per run, a checkpoint every 25.
+  the sampled reward, the logit cap), ``--updates-bandit`` updates per run, a checkpoint every 25.
+
+Runs stop at a number of updates, not at a wall-clock budget: what a run learns depends on its
+updates (docs/experiments.md), and a budget buys fewer of them on a slower or busier machine.
+``--minutes-cap`` is only a safety stop; a run that hits it says so in its history.
 
 Then ``bayes-meta report --runs OUT/* --out REPORT`` with ``--episodes`` (>= 3,000 for the
 study), ``--dynamics-episodes`` per checkpoint, 12 log-spaced checkpoints and the robustness
@@ -93,8 +99,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tasks", nargs="+", default=list(ENVS), choices=list(ENVS))
     p.add_argument("--seeds", type=int, default=8)
-    p.add_argument("--minutes-prediction", type=float, default=2.0)
-    p.add_argument("--minutes-bandit", type=float, default=5.0)
+    p.add_argument("--updates-prediction", type=int, default=2000)
+    p.add_argument("--updates-exponential", type=int, default=4000)
+    p.add_argument("--updates-bandit", type=int, default=4500)
+    p.add_argument("--minutes-cap", type=float, default=15.0, help="a safety stop per run")
     p.add_argument("--episodes", type=int, default=3000)
     p.add_argument("--dynamics-episodes", type=int, default=300)
     p.add_argument(
@@ -107,6 +115,7 @@ def main() -> None:
     p.add_argument("--out", default="runs/study")
     p.add_argument("--report", default="reports")
     p.add_argument("--skip-training", action="store_true")
+    p.add_argument("--skip-report", action="store_true", help="train only")
     p.add_argument("--notes", default=None, help="a Markdown file appended to the report's notes")
     args = p.parse_args()
     out = Path(args.out)
@@ -115,7 +124,9 @@ def main() -> None:
     for task in args.tasks:
         bandit = task == "bandit"
         base = dict(BANDIT if bandit else PREDICTION)
-        base["budget_minutes"] = args.minutes_bandit if bandit else args.minutes_prediction
+        updates = {"bandit": args.updates_bandit, "exponential": args.updates_exponential}
+        base["total_updates"] = updates.get(task, args.updates_prediction)
+        base["budget_minutes"] = args.minutes_cap
         base["device"] = args.device
         if task in SYMLOG:
             base["symlog_inputs"] = True
@@ -133,10 +144,14 @@ def main() -> None:
     notes.write_text(
         f"**What was run** (`python reports/make_study.py {' '.join(sys.argv[1:])}`): tasks "
         f"{', '.join(args.tasks)}; {args.seeds} runs per task trained by `bayes-meta sweep` on a "
-        f"local Ray ({args.num_cpus} CPU), prediction {args.minutes_prediction} min and bandit "
-        f"{args.minutes_bandit} min of CPU budget per run; training wall time: {train}.\n"
+        f"local Ray ({args.num_cpus} CPU), {args.updates_prediction} updates per prediction run "
+        f"({args.updates_exponential} on exponential) and {args.updates_bandit} per bandit run "
+        f"(a safety stop at {args.minutes_cap:g} min); training wall time: {train}.\n"
         + ("\n" + Path(args.notes).read_text() if args.notes else "")
     )
+    if args.skip_report:
+        print(json.dumps({k: round(v) for k, v in times.items()}), flush=True)
+        return
     cmd = ["bayes-meta", "report", "--runs", *runs, "--out", args.report]
     cmd += ["--episodes", str(args.episodes), "--dynamics-episodes", str(args.dynamics_episodes)]
     cmd += ["--checkpoints", "12"]
