@@ -5,8 +5,11 @@ The trial trains one run into its normal run folder with its recipe's ``train`` 
 history record to Tune (:func:`ray.tune.report`), and finally scores the trained agent
 (:func:`~bayes_meta_envs.scoring.score`, written as ``score.json``).
 
-Checkpoints: each new checkpoint of the run folder (``checkpoints/ckpt_NNNNNN``, every recipe
-writes them) is also handed to Tune (a copy of the folder beside a small ``sweep_trial.json``).
+Checkpoints: the newest checkpoint of the run folder (``checkpoints/ckpt_NNNNNN``, every recipe
+writes them) is also handed to Tune (a copy of the folder beside a small ``sweep_trial.json``),
+at most once every :data:`TUNE_CHECKPOINT_SECONDS` and once more when training ends: a recipe
+may checkpoint several times a second (the study's runs every 10 updates), and each Tune
+checkpoint makes Tune snapshot the experiment.
 When Tune restarts the trial (the sweep was interrupted and started again, or Tune's fault
 tolerance retries it), :func:`ray.tune.get_checkpoint` returns the last one: it is put back into
 the run folder (when missing there) and the recipe resumes from the newest checkpoint of the run
@@ -44,6 +47,9 @@ __all__ = ["TRIAL_STATE", "run_trial"]
 #: The file of a Tune checkpoint that names the run-folder checkpoint beside it.
 TRIAL_STATE = "sweep_trial.json"
 
+#: The least time between two checkpoints handed to Tune (the run folder keeps all of its own).
+TUNE_CHECKPOINT_SECONDS = 30.0
+
 
 def _holds_run(run_dir: Path, config: RecipeConfig) -> bool:
     """Whether the newest checkpoint of ``run_dir`` belongs to the run of ``config``."""
@@ -59,6 +65,7 @@ class _Session:
         self.start = time.perf_counter()
         self.prior_seconds = 0.0
         self.reported_ckpt: str | None = None
+        self.reported_at = -float("inf")
         self.restored: dict[str, Any] | None = None
         checkpoint = tune.get_checkpoint()
         if checkpoint is not None:
@@ -94,6 +101,12 @@ class _Session:
             (Path(tmp) / TRIAL_STATE).write_text(json.dumps(state), encoding="utf-8")
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(tmp))
         self.reported_ckpt = name
+        self.reported_at = time.perf_counter()
+
+    def checkpoint_due(self, ckpt: Path) -> bool:
+        """Whether ``ckpt`` is new and the last one handed to Tune is old enough."""
+        waited = time.perf_counter() - self.reported_at
+        return ckpt.name != self.reported_ckpt and waited >= TUNE_CHECKPOINT_SECONDS
 
 
 def _trial_config(trial: TrialSpec, threads: int) -> RecipeConfig:
@@ -105,12 +118,13 @@ def _trial_config(trial: TrialSpec, threads: int) -> RecipeConfig:
 
 
 def _reporter(session: _Session) -> Callable[[TrainEvent], None]:
-    """The recipe's callback: each new history record to Tune, then each new checkpoint."""
+    """The recipe's callback: each new history record to Tune, then a new checkpoint when one is
+    due (:meth:`_Session.checkpoint_due`)."""
 
     def report(event: TrainEvent) -> None:
         if event.record is not None:
             session.report(dict(event.record))
-        if event.checkpoint is not None and event.checkpoint.name != session.reported_ckpt:
+        if event.checkpoint is not None and session.checkpoint_due(event.checkpoint):
             session.report({"update": event.updates}, event.checkpoint)
 
     return report
@@ -139,7 +153,7 @@ def run_trial(params: dict[str, Any]) -> None:
             progress=False,
             callback=_reporter(session),
         )
-        session.report({}, trained=True)
+        session.report({}, run_folder.latest_checkpoint(run_dir), trained=True)
     report = score(
         zoo.load(run_dir),
         trial.env_id,
