@@ -20,10 +20,15 @@ checkpoints only; never trains.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._validate import check_int, check_seed
@@ -170,6 +175,52 @@ def _signal(agent: Any, task: MetaTask) -> str:
     return str(getattr(config, "reward_signal", "n/a")) if task.is_bandit else "log-loss (BPTT)"
 
 
+@dataclass(frozen=True)
+class _TaskJob:
+    """What :func:`_study` needs to analyse one task (sent to a worker process)."""
+
+    task: MetaTask
+    label: str
+    named: dict[str, Agent]
+    paths: list[Path]
+    folder: Path
+    episodes: int
+    dynamics_episodes: int
+    count: int
+    seed: int
+    robustness: list[int]
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _study(job: _TaskJob) -> TaskStudy:
+    """Measure one task, draw its embedding and (with runs) its dynamics and MDS figures."""
+    first = next(iter(job.named.values()))
+    study = study_task(
+        job.task,
+        job.named,
+        label=job.label,
+        signal=_signal(first, job.task),
+        episodes=job.episodes,
+        seed=job.seed,
+        robustness_episodes=job.robustness,
+    )
+    path = embed(
+        first,
+        job.task,
+        job.folder / f"{_slug(job.label)}-embedding.png",
+        name=next(iter(job.named)),
+        episodes=min(job.episodes, 400),
+        seed=job.seed,
+    )
+    study.figures.append(path.name)
+    if job.paths:
+        _dynamics(study, job.paths, job.folder, job.dynamics_episodes, job.count, job.seed)
+    return study
+
+
 def write_report(
     agents: dict[str, Agent],
     out: str | os.PathLike[str],
@@ -183,6 +234,7 @@ def write_report(
     seed: int = 0,
     command: str = "",
     notes: str = "",
+    jobs: int = 1,
 ) -> Path:
     """Analyse every task and write ``REPORT.md``, the figures and ``results.json`` to ``out``.
 
@@ -191,11 +243,14 @@ def write_report(
     named agent of that task. ``checkpoints``: about this many log-spaced checkpoints per run for
     the dynamics (``checkpoint_every`` is kept for compatibility and unused when runs are
     pooled). ``robustness_episodes``: ``(base, larger)`` episodes of the robustness table (none:
-    no table). ``notes``: Markdown put under the report's title (what was run)."""
+    no table). ``notes``: Markdown put under the report's title (what was run). ``jobs``: how
+    many tasks are analysed at once, each in its own process with one torch thread (the report
+    is the same for any ``jobs``: every task is seeded by ``seed`` alone)."""
     episodes = check_int("episodes", episodes, 10)
     dynamics_episodes = check_int("dynamics_episodes", dynamics_episodes, 10)
     check_int("checkpoint_every", checkpoint_every, 1)
     count = check_int("checkpoints", checkpoints, 2)
+    jobs = check_int("jobs", jobs, 1)
     if isinstance(robustness_episodes, (str, bytes)) or not isinstance(
         robustness_episodes, Sequence
     ):
@@ -224,30 +279,16 @@ def write_report(
         paths.append(p)
         named[p.name] = load(p)
         tasks[task] = (label or f"{task.name} runs", named, paths)
-    studies = []
-    for task, (label, named, paths) in tasks.items():
-        first = next(iter(named.values()))
-        study = study_task(
-            task,
-            named,
-            label=label,
-            signal=_signal(first, task),
-            episodes=episodes,
-            seed=seed,
-            robustness_episodes=rob,
-        )
-        path = embed(
-            first,
-            task,
-            folder / f"{_slug(label)}-embedding.png",
-            name=next(iter(named)),
-            episodes=min(episodes, 400),
-            seed=seed,
-        )
-        study.figures.append(path.name)
-        if paths:
-            _dynamics(study, paths, folder, dynamics_episodes, count, seed)
-        studies.append(study)
+    jobs_ = [
+        _TaskJob(task, label, named, paths, folder, episodes, dynamics_episodes, count, seed, rob)
+        for task, (label, named, paths) in tasks.items()
+    ]
+    if jobs == 1 or len(jobs_) == 1:
+        studies = [_study(job) for job in jobs_]
+    else:  # spawn: a forked child of a process that has run torch can hang
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(jobs, len(jobs_)), ctx, _one_thread) as pool:
+            studies = list(pool.map(_study, jobs_))
     atomic_write_text(folder / "results.json", json.dumps(results_json(studies), indent=1) + "\n")
     text = report_markdown(studies, episodes, dynamics_episodes, seed, command, notes)
     return atomic_write_text(folder / "REPORT.md", text)

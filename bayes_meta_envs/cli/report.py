@@ -67,6 +67,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--notes", default=None, metavar="FILE", help="Markdown: what was run")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the analysis")
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="tasks analysed at once (processes)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         robustness_episodes=tuple(args.robustness_episodes or ()),
         seed=args.seed,
         notes=notes,
+        jobs=args.jobs,
         command=command if sys.argv[1:2] == ["report"] else "",
     )
     print(path)

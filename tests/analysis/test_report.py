@@ -61,6 +61,17 @@ def test_the_robustness_table_and_its_fragility(tmp_path: Path) -> None:
     assert len(rows) == 7 and rows[4]["setting"] == "30 episodes"
 
 
+def test_tasks_analysed_in_parallel_give_the_same_report(tmp_path: Path) -> None:
+    two = {"tiny": load(RUN), "categorical": load("lstm-predict-categorical")}
+    kw = {"episodes": 20, "seed": 3}
+    one = write_report(two, tmp_path / "one", jobs=1, **kw)
+    both = write_report(two, tmp_path / "two", jobs=2, **kw)
+    assert both.read_text() == one.read_text()
+    results = [json.loads((p.parent / "results.json").read_text()) for p in (one, both)]
+    assert [t["task"] for t in results[0]["tasks"]] == [t["task"] for t in results[1]["tasks"]]
+    assert results[0] == results[1]
+
+
 def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(RUN), "--out", str(tmp_path), "--episodes", "20"]) == 0
     assert (tmp_path / "REPORT.md").is_file()
