@@ -22,7 +22,7 @@ Runs stop at a number of updates, not at a wall-clock budget: what a run learns 
 updates (docs/experiments.md), and a budget buys fewer of them on a slower or busier machine.
 ``--minutes-cap`` is only a safety stop; a run that hits it says so in its history.
 
-Then ``bayes-meta report --runs OUT/* --out REPORT`` with ``--episodes`` (>= 3,000 for the
+Then ``bayes-meta report --runs OUT/* --out REPORT --jobs NUM_CPUS`` with ``--episodes`` (>= 3,000 for the
 study), ``--dynamics-episodes`` per checkpoint, 12 log-spaced checkpoints and the robustness
 table at 1,000 and 5,000 episodes. The wall time of every step is printed and written into the
 report's notes, with what was run. Run folders and Ray results stay under OUT (git-ignored).
@@ -154,7 +154,7 @@ def main() -> None:
         return
     cmd = ["bayes-meta", "report", "--runs", *runs, "--out", args.report]
     cmd += ["--episodes", str(args.episodes), "--dynamics-episodes", str(args.dynamics_episodes)]
-    cmd += ["--checkpoints", "12"]
+    cmd += ["--checkpoints", "12", "--jobs", str(args.num_cpus)]
     if min(args.robustness) > 0:
         cmd += ["--robustness-episodes", *map(str, args.robustness)]
     cmd += ["--notes", str(notes)]
