@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from bayes_meta_envs._validate import check_bool, check_number, check_real_array, check_seed
 from bayes_meta_envs.errors import invalid, wrong_type
-from bayes_meta_envs.task import TaskKind
+from bayes_meta_envs.task import KIND_TRAITS, TaskKind
 
 __all__ = ["Agent", "AgentKind", "BaseAgent", "kl_to_set", "tie_split"]
 
@@ -90,12 +90,7 @@ class BaseAgent(ABC):
     def act(self, out: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Turn ``output`` into actions: sample (or take the argmax of) probabilities for bandits;
         the predictive parameters themselves for prediction tasks."""
-        if self.kind == "prediction":
-            return out.astype(np.float32)
-        if deterministic:
-            return np.argmax(out, axis=-1)
-        u = self.rng.random((out.shape[0], 1))
-        return np.minimum((np.cumsum(out, axis=-1) < u).sum(axis=-1), out.shape[-1] - 1)
+        return KIND_TRAITS[self.kind].act(out, self.rng, deterministic)
 
     def predict(
         self,

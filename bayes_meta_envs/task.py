@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import gymnasium as gym
+import numpy as np
 
 from bayes_meta_envs._io import jsonable
 from bayes_meta_envs.envs import (
@@ -33,7 +34,7 @@ from bayes_meta_envs.envs import (
     MetaVectorEnv,
     ObsLayout,
 )
-from bayes_meta_envs.errors import UnknownEnvironmentError, invalid
+from bayes_meta_envs.errors import InvalidArgumentError, UnknownEnvironmentError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms, ConjugateFamily
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "KindTraits",
     "MetaTask",
     "TaskKind",
+    "check_kind",
     "observation_layout",
     "task_of",
     "unwrap_meta_env",
@@ -66,6 +68,11 @@ class KindTraits:
             the ``"predictive"``'s parameters).
         fixed_signal: the learning signal when the kind fixes it (``"log_loss"``: prediction is
             supervised), else ``None`` (a bandit learner chooses its reward signal).
+        samples_actions: whether an action is drawn from the agent's output (bandits: the
+            output is a distribution over arms) or is the output itself (prediction: the
+            predictive's parameters are the action). An agent that hands back actions instead of
+            its output gives probabilities only where this is false.
+        normalised_scale: what 0 and 1 of ``normalised_score`` stand for.
     """
 
     kind: TaskKind
@@ -74,6 +81,30 @@ class KindTraits:
     eval_metrics: tuple[str, ...]
     outputs: Literal["probabilities", "predictive"]
     fixed_signal: str | None
+    samples_actions: bool
+    normalised_scale: str
+
+    def act(self, out: np.ndarray, rng: np.random.Generator, deterministic: bool) -> np.ndarray:
+        """The actions of an agent whose output is ``out``: bandits sample an arm from each row's
+        probabilities with ``rng`` (or take its arg-max when ``deterministic``); prediction tasks
+        act with the predictive's parameters themselves (float32, as the action space holds)."""
+        if not self.samples_actions:
+            return self.as_action(out)
+        if deterministic:
+            return np.argmax(out, axis=-1)
+        u = rng.random((out.shape[0], 1))
+        return np.minimum((np.cumsum(out, axis=-1) < u).sum(axis=-1), out.shape[-1] - 1)
+
+    def as_action(self, actions: np.ndarray) -> np.ndarray:
+        """Actions an agent handed back (not sampled here), in the dtype the action space holds:
+        float32 predictive parameters; a bandit's arms as given."""
+        return actions if self.samples_actions else actions.astype(np.float32)
+
+    def gives_probabilities(self, agent: object) -> bool:
+        """Whether ``agent``'s output is what the scorer needs: always for prediction (the
+        predictive is the output); for bandits, unless the agent says it hands back actions
+        (``provides_probabilities = False``)."""
+        return not self.samples_actions or bool(getattr(agent, "provides_probabilities", True))
 
 
 #: The traits of each kind of task.
@@ -92,6 +123,8 @@ KIND_TRAITS: dict[str, KindTraits] = {
         ),
         outputs="probabilities",
         fixed_signal=None,
+        samples_actions=True,
+        normalised_scale="random 0, Bayes 1",
     ),
     "prediction": KindTraits(
         kind="prediction",
@@ -100,8 +133,22 @@ KIND_TRAITS: dict[str, KindTraits] = {
         eval_metrics=("log_loss", "excess_log_loss", "excess_log_loss_ci95", "kl"),
         outputs="predictive",
         fixed_signal="log_loss",
+        samples_actions=False,
+        normalised_scale="prior predictive 0, Bayes 1",
     ),
 }
+
+
+def check_kind(name: str, value: object, *, allow_none: bool = False) -> TaskKind | None:
+    """``value`` if it is a task kind (``"bandit"`` or ``"prediction"``; ``None`` too when
+    ``allow_none``); else an :class:`~bayes_meta_envs.errors.InvalidArgumentError` naming ``name``."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str) or value not in KIND_TRAITS:
+        kinds = " or ".join(map(repr, KIND_TRAITS))
+        raise invalid(name, value, f"None, {kinds}" if allow_none else kinds)
+    return KIND_TRAITS[value].kind
+
 
 _META_ENVS = (MetaBanditEnv, MetaPredictEnv, MetaBanditVectorEnv, MetaPredictVectorEnv)
 
@@ -160,6 +207,15 @@ class MetaTask:
         """What differs with the kind (:class:`KindTraits`): metric names, default outputs."""
         return KIND_TRAITS[self.kind]
 
+    def check_agent_kind(self, kind: object, agent_name: str, env_name: str) -> None:
+        """Refuse an agent made for the other kind of task (an agent with no kind passes);
+        ``agent_name`` and ``env_name`` name both in the message."""
+        if isinstance(kind, str) and kind in KIND_TRAITS and kind != self.kind:
+            raise InvalidArgumentError(
+                f"agent {agent_name!r} is a {kind} agent, but env {env_name!r} is a "
+                f"{self.kind} environment"
+            )
+
     @property
     def n_arms(self) -> int:
         """Number of arms of a bandit task."""
@@ -176,6 +232,19 @@ class MetaTask:
         if self.is_bandit:
             return ObsLayout.build(0, self.n_arms, self.include_time)
         return ObsLayout.build(self.family.feature_dim, self.family.action_dim, self.include_time)
+
+    @property
+    def action_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(low, high)`` of a prediction task's Box actions; ``None`` for a bandit's arms."""
+        if self.is_bandit:
+            return None
+        return self.family.action_low, self.family.action_high
+
+    @property
+    def bayes_state_dim(self) -> int:
+        """Width of the Bayes-optimal agent's state: the posterior's sufficient statistics (a
+        bandit's two counts per arm) and the step."""
+        return (2 * self.n_arms if self.is_bandit else self.family.stats_dim) + 1
 
     @property
     def obs_dim(self) -> int:

@@ -35,6 +35,7 @@ from gymnasium import spaces
 
 from bayes_meta_envs.errors import invalid, require, wrong_type
 from bayes_meta_envs.protocol import AgentKind, BaseAgent
+from bayes_meta_envs.task import KIND_TRAITS, check_kind
 
 __all__ = [
     "CallableAgent",
@@ -70,11 +71,22 @@ class _KindAdapter(_Adapter):
 
     kind: AgentKind
 
+    kind_fixed: bool
+
+    def _adopt_kind(self, kind: object) -> None:
+        """Take ``kind`` (``None``: a bandit until the scorer adapts it to its env's kind)."""
+        fixed = check_kind("kind", kind, allow_none=True)
+        self.kind = fixed or "bandit"
+        self.kind_fixed = fixed is not None
+
     @property
     def provides_probabilities(self) -> bool:
         """False for bandits (``output`` gives actions); True for prediction (the output is the
         full predictive)."""
-        return self.kind == "prediction"
+        return not KIND_TRAITS[self.kind].samples_actions
+
+    def act(self, out: np.ndarray, deterministic: bool = False) -> np.ndarray:
+        return KIND_TRAITS[self.kind].as_action(out)
 
 
 class CallableAgent(_KindAdapter):
@@ -98,11 +110,8 @@ class CallableAgent(_KindAdapter):
         super().__init__(seed=seed)
         if not callable(fn):
             raise wrong_type("fn", fn, "a callable fn(obs_batch) -> actions")
-        if kind is not None and (not isinstance(kind, str) or kind not in ("bandit", "prediction")):
-            raise invalid("kind", kind, "None, 'bandit' or 'prediction'")
+        self._adopt_kind(kind)
         self.fn = fn
-        self.kind = kind if kind is not None else "bandit"
-        self.kind_fixed = kind is not None
         self._name = name if name is not None else getattr(fn, "__name__", type(fn).__name__)
 
     def initial_state(self, batch_size: int) -> np.ndarray:
@@ -114,9 +123,6 @@ class CallableAgent(_KindAdapter):
 
     def output(self, state: np.ndarray) -> np.ndarray:
         return np.asarray(self.fn(np.asarray(state, dtype=np.float32)))
-
-    def act(self, out: np.ndarray, deterministic: bool = False) -> np.ndarray:
-        return out.astype(np.float32) if self.kind == "prediction" else out
 
     def __repr__(self) -> str:
         return f"from_callable({self._name})"
@@ -183,10 +189,12 @@ class SB3Agent(_Adapter):
         if isinstance(space, spaces.Discrete):
             self.kind = "bandit"
             self.n_actions = int(space.n)
+            self._read: Callable[[Any], np.ndarray] = self._probabilities
         elif isinstance(space, spaces.Box) and len(space.shape) == 1:
             self.kind = "prediction"
             self.low = np.asarray(space.low, dtype=np.float64)
             self.high = np.asarray(space.high, dtype=np.float64)
+            self._read = self._clipped_mean
         else:
             raise invalid("model.action_space", space, "Discrete(K) or a 1-d Box")
         obs_space = model.observation_space
@@ -246,11 +254,16 @@ class SB3Agent(_Adapter):
 
     def output(self, state: np.ndarray) -> np.ndarray:
         with self.torch.no_grad():
-            dist = self._distribution(state)
-            if self.kind == "bandit":
-                probs = dist.distribution.probs
-                return probs.cpu().numpy().astype(np.float64)
-            mean = dist.mode().cpu().numpy().astype(np.float64)
+            return self._read(self._distribution(state))
+
+    @staticmethod
+    def _probabilities(dist: Any) -> np.ndarray:
+        """A bandit's output: the policy's action probabilities."""
+        return np.asarray(dist.distribution.probs.cpu().numpy().astype(np.float64))
+
+    def _clipped_mean(self, dist: Any) -> np.ndarray:
+        """A predictor's output: the Gaussian's mean, clipped as ``predict`` clips it."""
+        mean = dist.mode().cpu().numpy().astype(np.float64)
         return np.clip(mean, self.low, self.high)
 
     def __repr__(self) -> str:
@@ -297,11 +310,8 @@ class PredictAgent(_KindAdapter):
             raise wrong_type(
                 "agent", obj, "an object with predict(obs, state, episode_start, deterministic)"
             )
-        if kind not in (None, "bandit", "prediction"):
-            raise invalid("kind", kind, "None, 'bandit' or 'prediction'")
+        self._adopt_kind(kind)
         self.obj = obj
-        self.kind = kind if kind is not None else "bandit"
-        self.kind_fixed = kind is not None
         self.deterministic = bool(deterministic)
         self._name = name if name is not None else type(obj).__name__
         self._states: dict[int, tuple[Any, np.ndarray]] = {}
@@ -339,9 +349,6 @@ class PredictAgent(_KindAdapter):
         if handle not in self._states:
             raise invalid("state", "an old or initial state", "the state update() returned last")
         return self._states[handle][1]
-
-    def act(self, out: np.ndarray, deterministic: bool = False) -> np.ndarray:
-        return out.astype(np.float32) if self.kind == "prediction" else out
 
     def __repr__(self) -> str:
         return f"from_predict({self._name})"

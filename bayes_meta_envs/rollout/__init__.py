@@ -67,13 +67,7 @@ from bayes_meta_envs.rollout._records import (
     OutputKind,
     PairedRollout,
 )
-from bayes_meta_envs.rollout._runs import (
-    Accumulator,
-    BanditRun,
-    Batches,
-    PredictionRun,
-    Recorder,
-)
+from bayes_meta_envs.rollout._runs import RUNS, Batches, Recorder, collect
 from bayes_meta_envs.task import MetaTask
 
 __all__ = [
@@ -130,33 +124,13 @@ def paired_rollout(
     batch = min(episodes, DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
     if batch_size is not None:
         check_int("batch_size", batch_size, 1)
-    if outputs is None:
-        outputs = task.traits.outputs
     env_ss, action_ss = np.random.SeedSequence(seed).spawn(2)
     env_seed = int(env_ss.generate_state(1, dtype=np.uint64)[0])
     batches = Batches(episodes, batch, env_seed, cursor or Cursor(), Recorder(record))
-    if task.is_bandit:  # the one place a rollout asks
-        run: BanditRun | PredictionRun = BanditRun(
-            agent,
-            task,
-            batches,
-            np.random.Generator(np.random.PCG64(action_ss)),
-            outputs,
-            reference,
-        )
-    else:
-        run = PredictionRun(agent, task, batches)
-    acc = Accumulator(episodes, task.horizon, run.scalars, run.curves)
-    for first, n, batch_seed in batches:
-        values, curves = run.batch(first, n, batch_seed)
-        acc.put(first, values)
-        for name in run.curves:
-            acc.add_curve(name, curves[name])
-        if on_batch is not None:
-            on_batch(n)
-    return PairedRollout(
-        task, episodes, acc.values, acc.sums, run.references(), batches.recorder.arrays()
-    )
+    rng = np.random.Generator(np.random.PCG64(action_ss))
+    outputs = task.traits.outputs if outputs is None else outputs
+    run = RUNS[task.kind](agent, task, batches, rng, outputs, reference)
+    return collect(run, batches, on_batch)
 
 
 def held_out_seed(seed: int) -> int:

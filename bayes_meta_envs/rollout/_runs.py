@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +17,7 @@ from bayes_meta_envs.rollout._records import (
     PREDICTION_CURVES,
     Cursor,
     OutputKind,
+    PairedRollout,
 )
 
 __all__: list[str] = []  # private: reached through bayes_meta_envs.rollout
@@ -276,7 +277,17 @@ class PredictionRun:
     scalars = ("return", "log_loss", "bayes_log_loss", "excess_log_loss", "prior_excess", "kl")
     curves = PREDICTION_CURVES
 
-    def __init__(self, agent: Agent, task: MetaTask, batches: Batches) -> None:
+    def __init__(
+        self,
+        agent: Agent,
+        task: MetaTask,
+        batches: Batches,
+        rng: np.random.Generator,
+        outputs: OutputKind,
+        reference: FiniteGittinsAgent | None = None,
+    ) -> None:
+        """As :class:`BanditRun`'s; nothing is sampled (``rng`` unused), the output is the
+        predictive (``outputs``) and the exact posterior predictive is the reference."""
         self.agent, self.task, self.batches = agent, task, batches
         self.family = task.family
         self.bayes = bayes_agent(task)
@@ -337,3 +348,32 @@ class PredictionRun:
             "kl": kl_c.mean(axis=1),
         }
         return values, {"log_loss": loss_c, "excess_log_loss": loss_c - bayes_c, "kl": kl_c}
+
+
+#: The run of each kind of task.
+RUNS: dict[str, type[BanditRun] | type[PredictionRun]] = {
+    "bandit": BanditRun,
+    "prediction": PredictionRun,
+}
+
+
+def collect(
+    run: BanditRun | PredictionRun, batches: Batches, on_batch: Callable[[int], None] | None
+) -> PairedRollout:
+    """Drive ``run`` through its batches; the per-episode values and per-step sums."""
+    acc = Accumulator(batches.episodes, run.task.horizon, run.scalars, run.curves)
+    for first, n, batch_seed in batches:
+        values, curves = run.batch(first, n, batch_seed)
+        acc.put(first, values)
+        for name in run.curves:
+            acc.add_curve(name, curves[name])
+        if on_batch is not None:
+            on_batch(n)
+    return PairedRollout(
+        run.task,
+        batches.episodes,
+        acc.values,
+        acc.sums,
+        run.references(),
+        batches.recorder.arrays(),
+    )

@@ -225,14 +225,9 @@ def score(
         own_kind = adapted.kind if adapted.kind_fixed else task.kind
         adapted = adapted.with_kind(own_kind, check_bool("deterministic", deterministic))
         deterministic = False
-    kind = getattr(adapted, "kind", None)
-    if kind in ("bandit", "prediction") and kind != task.kind:
-        raise InvalidArgumentError(
-            f"agent {agent_display_name(adapted)!r} is a {kind} agent, but env "
-            f"{env_id!r} is a {task.kind} environment"
-        )
+    task.check_agent_kind(getattr(adapted, "kind", None), agent_display_name(adapted), env_id)
     name = agent_name if agent_name is not None else agent_display_name(adapted)
-    probs_available = not task.is_bandit or bool(getattr(adapted, "provides_probabilities", True))
+    probs_available = task.traits.gives_probabilities(adapted)
     outputs = agent_output_kind(task, probs_available)
     deterministic = _check_deterministic(deterministic, task, probs_available, name)
     cursor = Cursor()
@@ -261,10 +256,8 @@ def score(
     references = dict(run.references)
     if reference is not None:
         metrics, curves, references = beyond_dp_metrics(run, probs_available)
-    elif task.is_bandit:
-        metrics, curves = _bandit_metrics(run, probs_available)
     else:
-        metrics, curves = _pred_metrics(run)
+        metrics, curves = _METRICS[task.kind](run, probs_available)
     report_kwargs = jsonable(task.env_kwargs)
     metadata = {
         "agent": name,
@@ -323,8 +316,9 @@ def _bandit_metrics(
 
 
 def _pred_metrics(
-    run: PairedRollout,
+    run: PairedRollout, probs_available: bool
 ) -> tuple[dict[str, Estimate | None], dict[str, Curve | None]]:
+    """The predictive is the output: ``probs_available`` is always true here."""
     metrics: dict[str, Estimate | None] = {
         key: run.estimate(key) for key in ("return", "log_loss", "bayes_log_loss")
     }
@@ -334,6 +328,10 @@ def _pred_metrics(
     metrics["kl"] = run.estimate("kl")
     curves: dict[str, Curve | None] = {name: run.curve(name) for name in run.curve_sums}
     return metrics, curves
+
+
+#: The metrics of a run with the exact Bayes-optimal agent, by the task's kind.
+_METRICS = {"bandit": _bandit_metrics, "prediction": _pred_metrics}
 
 
 def _ratio_score(excess: np.ndarray, prior_excess: np.ndarray) -> Estimate | None:
@@ -371,7 +369,7 @@ class _ArgMax:
 def _check_deterministic(deterministic: Any, task: MetaTask, probs: bool, name: str) -> bool:
     if not check_bool("deterministic", deterministic):
         return False
-    if not task.is_bandit:
+    if not task.traits.samples_actions:
         raise InvalidArgumentError(
             f"deterministic=True applies to bandit environments; {task.name!r} is a prediction "
             "task, whose agents are scored on their predictive (nothing is sampled)"

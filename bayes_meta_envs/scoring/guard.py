@@ -269,7 +269,7 @@ def check_score_memory(task: MetaTask, episodes: int, record: int, batch: int) -
     not known before the run)."""
     h = task.horizon
     width = task.obs_dim + task.output_dim
-    bayes = 2 * task.n_arms + 1 if task.is_bandit else task.family.stats_dim
+    bayes = task.bayes_state_dim
     per_trace_step = 4 * task.obs_dim + 16 + 8 * (2 * task.output_dim + bayes)
     need = (
         nbytes(episodes, 16)

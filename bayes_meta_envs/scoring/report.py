@@ -24,7 +24,7 @@ from bayes_meta_envs.errors import InvalidArgumentError, invalid
 from bayes_meta_envs.protocol import BaseAgent
 from bayes_meta_envs.rollout import BANDIT_KLS, BANDIT_RETURNS, Curve, Estimate
 from bayes_meta_envs.scoring.traces import Traces
-from bayes_meta_envs.task import KIND_TRAITS
+from bayes_meta_envs.task import KIND_TRAITS, check_kind
 
 __all__ = [
     "BANDIT_METRICS",
@@ -42,6 +42,8 @@ REPORT_KIND = "bayes_meta_envs.score_report"
 #: 2: bandit reports hold ``kl_to_bayes_set`` and ``kl_tie_split`` (schema 1's bandit ``kl``, which
 #: is read back as ``kl_tie_split``).
 SCORE_SCHEMA_VERSION = 2
+#: Metrics renamed since schema 1, by kind: a bandit's "kl" was the tie-split KL.
+_SCHEMA_1_RENAMES = {"bandit": {"kl": "kl_tie_split"}}
 
 # metric name -> (label in summary(), unit)
 METRIC_LABELS: dict[str, tuple[str, str]] = {
@@ -273,8 +275,8 @@ class ScoreReport:
         ]
         for name, est in self.metrics.items():
             label, unit = METRIC_LABELS.get(name, (name, ""))
-            if name == "normalised_score" and self.env_kind == "prediction":
-                unit = "prior predictive 0, Bayes 1"
+            if name == "normalised_score":
+                unit = KIND_TRAITS[self.env_kind].normalised_scale
             if est is None:
                 why = "deterministic" if self.deterministic else "needs probabilities"
                 lines.append(f"{label:<30} {'n/a':>12} {'':>10}  ({why})")
@@ -336,15 +338,16 @@ class ScoreReport:
                 f"got {version!r} (upgrade bayes-meta-envs to read newer reports)"
             )
         metrics, curves = dict(data.get("metrics") or {}), dict(data.get("curves") or {})
-        if version == 1 and data.get("env_kind") == "bandit":  # schema 1: "kl" was the tie-split
+        renames = _SCHEMA_1_RENAMES.get(str(data.get("env_kind")), {}) if version == 1 else {}
+        for old, new in renames.items():
             for table in (metrics, curves):
-                if "kl" in table:
-                    table["kl_tie_split"] = table.pop("kl")
+                if old in table:
+                    table[new] = table.pop(old)
         try:
             return cls(
                 agent=str(data["agent"]),
                 env_id=str(data["env_id"]),
-                env_kind=str(data["env_kind"]),
+                env_kind=str(check_kind("env_kind", data["env_kind"])),
                 env_kwargs=dict(data["env_kwargs"]),
                 env_config=dict(data["env_config"]),
                 episodes=int(data["episodes"]),

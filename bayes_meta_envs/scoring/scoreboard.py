@@ -108,6 +108,9 @@ _PREDICTION_COLUMNS = (
 )
 
 
+_COLUMNS = {"bandit": _BANDIT_COLUMNS, "prediction": _PREDICTION_COLUMNS}
+
+
 def scoreboard_markdown(board: dict[str, Any], seconds: float | None = None) -> str:
     """The README of the scoreboard folder: one Markdown table per environment."""
     if not isinstance(board, dict) or not {
@@ -149,7 +152,7 @@ def scoreboard_markdown(board: dict[str, Any], seconds: float | None = None) -> 
         lines += [f"Generated in {seconds:.0f} s.", ""]
     for env_id, entry in board["envs"].items():
         reports = entry["reports"]
-        columns = _BANDIT_COLUMNS if entry["env_kind"] == "bandit" else _PREDICTION_COLUMNS
+        columns = _COLUMNS[entry["env_kind"]]
         first = next(iter(reports.values()))
         cfg = ", ".join(f"{k}={v}" for k, v in first["env_config"].items())
         lines += [f"## {env_id}", "", f"`{cfg}`", ""]

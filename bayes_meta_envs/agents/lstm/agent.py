@@ -125,10 +125,7 @@ class LSTMAgent(BaseAgent):
         batch = h.shape[1]
         hp = _pad(h[0], 0)
         with torch.no_grad():
-            if self.kind == "bandit":
-                logits, _ = self.net.policy_value(hp)
-                return torch.softmax(logits[:batch].double(), dim=-1).numpy()
-            return self.net.prediction(hp)[:batch].double().numpy()
+            return self.net.readout(hp, batch).numpy()
 
     # --- persistence ---
     def save(self, path: str | os.PathLike[str]) -> Path:

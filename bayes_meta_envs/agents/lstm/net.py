@@ -8,6 +8,9 @@ section 4)::
     bandits:     pi(. | h_t) = softmax(W_pi h_t + b_pi),   V(h_t) = w_v . h_t + b_v
     prediction:  a_t = centre + half * tanh((W_a h_t + b_a) / half)
 
+The heads are chosen once, at construction (a prediction task's net is given its action bounds);
+``readout`` then gives the agent's output, whichever the kind.
+
 where ``o_t`` is the environment's observation (previous action, previous reward, and for
 prediction tasks the previous sample). For prediction tasks the tanh is a soft clamp that keeps
 the predictive parameters inside the action bounds of :mod:`bayes_meta_envs.families` while being
@@ -15,6 +18,8 @@ the identity near the centre.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -37,6 +42,8 @@ class LSTMNet(nn.Module):
 
     action_centre: torch.Tensor
     action_half: torch.Tensor
+    #: ``readout(hidden, batch)``: the agent's output (float64) of the first ``batch`` rows.
+    readout: Callable[[torch.Tensor, int], torch.Tensor]
 
     def __init__(
         self,
@@ -57,8 +64,9 @@ class LSTMNet(nn.Module):
         self.inp = nn.Linear(in_dim, embed_size)
         self.lstm = nn.LSTM(embed_size, hidden_size)
         self.head = nn.Linear(hidden_size, out_dim)
-        if kind == "bandit":
+        if action_low is None or action_high is None:  # a bandit's arms: a policy and a value
             self.value = nn.Linear(hidden_size, 1)
+            self.readout = self._probabilities
             nn.init.orthogonal_(self.head.weight, gain=0.01)
             nn.init.zeros_(self.head.bias)
         else:
@@ -76,6 +84,7 @@ class LSTMNet(nn.Module):
             )
             nn.init.orthogonal_(self.head.weight, gain=0.1)
             nn.init.zeros_(self.head.bias)
+            self.readout = self._predictive
 
     def features(self, obs: torch.Tensor) -> torch.Tensor:
         """The input layer's output for observations ``(..., obs_dim)``."""
@@ -95,6 +104,16 @@ class LSTMNet(nn.Module):
         """Bandits: action logits ``(..., K)`` and state values ``(...)`` from hidden states."""
         return self.head(hidden), self.value(hidden).squeeze(-1)
 
+    def _probabilities(self, hidden: torch.Tensor, batch: int) -> torch.Tensor:
+        """``readout`` of a bandit: the action probabilities (float64) of the first ``batch``
+        rows of ``hidden``."""
+        return torch.softmax(self.head(hidden)[:batch].double(), dim=-1)
+
+    def _predictive(self, hidden: torch.Tensor, batch: int) -> torch.Tensor:
+        """``readout`` of a prediction task: the predictive's parameters (float64) of the first
+        ``batch`` rows of ``hidden``."""
+        return self.prediction(hidden)[:batch].double()
+
     def prediction(self, hidden: torch.Tensor) -> torch.Tensor:
         """Prediction tasks: the predictive's parameters ``(..., P)``, soft-clamped to the bounds."""
         raw = self.head(hidden)
@@ -104,9 +123,7 @@ class LSTMNet(nn.Module):
 def build_net(config: LSTMConfig, task: MetaTask, generator_seed: int | None = None) -> LSTMNet:
     """The network of ``config`` for ``task``; with ``generator_seed`` its initial weights come
     from a forked torch RNG seeded with it (the global RNG state is left as it was)."""
-    low = high = None
-    if not task.is_bandit:
-        low, high = task.family.action_low, task.family.action_high
+    low, high = task.action_bounds or (None, None)
     args = (
         task.kind,
         task.obs_dim,

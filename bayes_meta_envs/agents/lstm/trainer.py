@@ -178,18 +178,22 @@ class LSTMTrainer:
         """One update (see :mod:`~bayes_meta_envs.agents.lstm.updates`); returns its logs."""
         reset_seed = int(self.rng.integers(2**63 - 1))
         self.net.train()
-        if self.task.is_bandit:
-            return bandit_update(
-                self.net,
-                self.optimizer,
-                self.vec,
-                reset_seed,
-                self.torch_gen,
-                self.config,
-                self.task.horizon,
-                self.entropy_coef(),
-                self.logit_cap(),
-            )
+        return _UPDATES[self.task.kind](self, reset_seed)
+
+    def _bandit_update(self, reset_seed: int) -> dict[str, float]:
+        return bandit_update(
+            self.net,
+            self.optimizer,
+            self.vec,
+            reset_seed,
+            self.torch_gen,
+            self.config,
+            self.task.horizon,
+            self.entropy_coef(),
+            self.logit_cap(),
+        )
+
+    def _prediction_update(self, reset_seed: int) -> dict[str, float]:
         return prediction_update(
             self.net, self.optimizer, self.vec, reset_seed, self.task, self.config.max_grad_norm
         )
@@ -362,6 +366,13 @@ class LSTMTrainer:
             "update %d: %s", self.update_count, ", ".join(f"{k}={rec[k]:.4f}" for k in names)
         )
         return rec
+
+
+#: One update of each kind of task: actor-critic for bandits, BPTT on the log-loss for prediction.
+_UPDATES: dict[str, Callable[[LSTMTrainer, int], dict[str, float]]] = {
+    "bandit": LSTMTrainer._bandit_update,
+    "prediction": LSTMTrainer._prediction_update,
+}
 
 
 def train(
