@@ -20,7 +20,15 @@ from typing import Any
 
 from bayes_meta_envs.errors import MissingDependencyError
 
-__all__ = ["attach", "lazy_import"]
+__all__ = ["TRAIN_EXTRAS", "attach", "lazy_import"]
+
+#: The dependencies of the ``train`` extra: what the recipes' modules import at their top.
+TRAIN_EXTRAS = {
+    "torch": "train",
+    "safetensors": "train",
+    "stable_baselines3": "train",
+    "sb3_contrib": "train",
+}
 
 
 def lazy_import(package: str, module: str | None, name: str, extras: Mapping[str, str]) -> Any:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bayes_meta_envs.errors import ProblemTooLargeError, invalid, wrong_type
+from bayes_meta_envs.errors import ProblemTooLargeError, invalid, short_repr, wrong_type
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
@@ -96,13 +96,8 @@ def check_memory(need: float, what: str, limit: int | None = None, /, **argument
     budget = memory_budget() if limit is None else limit
     if need <= budget:
         return
-    named = ", ".join(f"{k}={_short(v)}" for k, v in arguments.items())
+    named = ", ".join(f"{k}={short_repr(v, 60)}" for k, v in arguments.items())
     raise ProblemTooLargeError(
         f"{named}: {what} would need about {human_bytes(need)}, above the memory budget of "
         f"{human_bytes(budget)}; {_HOW_TO_RAISE}"
     )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

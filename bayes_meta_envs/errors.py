@@ -86,14 +86,15 @@ def wrong_type(name: str, value: Any, expected: str) -> InvalidArgumentTypeError
 def unknown_argument(owner: str, name: str, value: Any, valid: Any) -> InvalidArgumentTypeError:
     """Build the error of a keyword ``name`` that ``owner`` does not take, listing the valid ones."""
     return InvalidArgumentTypeError(
-        f"{owner} got an unknown argument {name}={_short_repr(value)}; "
+        f"{owner} got an unknown argument {name}={short_repr(value)}; "
         f"valid names: {', '.join(valid) if valid else '(none)'}"
     )
 
 
-def _short_repr(value: Any) -> str:
+def short_repr(value: Any, width: int = 80) -> str:
+    """``repr(value)``, cut to ``width`` characters (ending in ``...``) for a one-line message."""
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def require(module: str, extra: str) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bayes_meta_envs._lazy import attach
+from bayes_meta_envs._lazy import TRAIN_EXTRAS, attach
 from bayes_meta_envs.agents.adapters import (
     CallableAgent,
     PredictAgent,
@@ -67,12 +67,6 @@ _LAZY: dict[str, str | None] = {
     **dict.fromkeys(("LSTMAgent", "LSTMConfig", "LSTMTrainer"), "lstm"),
     "RecurrentPPOConfig": "recurrent_ppo",
 }
-_EXTRAS = {
-    "torch": "train",
-    "safetensors": "train",
-    "stable_baselines3": "train",
-    "sb3_contrib": "train",
-}
 
 
-__getattr__, __dir__ = attach(__name__, _LAZY, _EXTRAS)
+__getattr__, __dir__ = attach(__name__, _LAZY, TRAIN_EXTRAS)

@@ -4,28 +4,51 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bayes_meta_envs.errors import invalid
 
-__all__ = ["evaluation_line", "parse_env_kwargs", "positive_float"]
+__all__ = ["evaluation_line", "flag", "json_object", "option", "parse_env_kwargs", "positive_float"]
 
 #: Bookkeeping fields of a training history record; the others are evaluation statistics.
 _BOOKKEEPING = ("update", "env_steps", "wall_seconds")
 
 
-def parse_env_kwargs(text: str | None) -> dict[str, Any] | None:
-    """The value of an ``--env-kwargs JSON`` option: a dict, or ``None`` when not given."""
-    if text is None:
-        return None
+def option(
+    parser: argparse.ArgumentParser,
+    name: str,
+    default: Any,
+    metavar: str | None,
+    help: str,
+    type: Callable[[str], Any] | None = int,
+    **more: Any,
+) -> None:
+    """Add the option ``name`` (an int by default; ``type=None``: a string) in one call."""
+    if type is not None:
+        more["type"] = type
+    parser.add_argument(name, default=default, metavar=metavar, help=help, **more)
+
+
+def flag(parser: argparse.ArgumentParser, name: str, help: str) -> None:
+    """Add the on/off option ``name`` (``--no-progress``, ``--resume``, ...)."""
+    parser.add_argument(name, action="store_true", help=help)
+
+
+def json_object(option: str, text: str) -> dict[str, Any]:
+    """The JSON object ``text`` given to ``option``; anything else is refused naming both."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise invalid("--env-kwargs", text, f"a JSON object ({exc})") from None
+        raise invalid(option, text, f"a JSON object ({exc})") from None
     if not isinstance(value, dict):
-        raise invalid("--env-kwargs", text, "a JSON object")
+        raise invalid(option, text, "a JSON object")
     return value
+
+
+def parse_env_kwargs(text: str | None) -> dict[str, Any] | None:
+    """The value of an ``--env-kwargs JSON`` option: a dict, or ``None`` when not given."""
+    return None if text is None else json_object("--env-kwargs", text)
 
 
 def positive_float(text: str) -> float:

@@ -14,32 +14,20 @@ import time
 from pathlib import Path
 
 from bayes_meta_envs._io import atomic_write_text
+from bayes_meta_envs.cli._common import flag, option
 from bayes_meta_envs.scoring.scoreboard import make_scoreboard, scoreboard_markdown
 
 __all__ = ["configure", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--episodes", type=int, default=100_000, metavar="N", help="episodes per agent and env"
-    )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of every run")
-    parser.add_argument(
-        "--out",
-        default="baselines",
-        metavar="DIR",
-        help="output folder for scoreboard.json and README.md",
-    )
-    parser.add_argument(
-        "--envs",
-        nargs="+",
-        default=None,
-        metavar="ID",
-        help="only these registered envs (default: all of them)",
-    )
-    parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar (drawn only on a terminal)"
-    )
+    option(parser, "--episodes", 100_000, "N", "episodes per agent and env")
+    option(parser, "--seed", 0, "S", "seed of every run")
+    out = "output folder for scoreboard.json and README.md"
+    option(parser, "--out", "baselines", "DIR", out, type=None)
+    envs = "only these registered envs (default: all of them)"
+    option(parser, "--envs", None, "ID", envs, type=None, nargs="+")
+    flag(parser, "--no-progress", "no progress bar (drawn only on a terminal)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bayes_meta_envs import analysis
 from bayes_meta_envs.agents import load
+from bayes_meta_envs.cli._common import option
 from bayes_meta_envs.errors import InvalidArgumentError
 
 __all__ = ["configure", "run"]
@@ -26,37 +27,15 @@ __all__ = ["configure", "run"]
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("agents", nargs="*", metavar="AGENT", help="zoo name or agent folder")
     parser.add_argument("--out", required=True, metavar="DIR", help="where REPORT.md goes")
-    parser.add_argument(
-        "--runs",
-        nargs="*",
-        default=[],
-        metavar="DIR",
-        help="run folders with checkpoints, or folders holding them (default: none, no dynamics)",
-    )
-    parser.add_argument(
-        "--episodes",
-        type=int,
-        default=2000,
-        metavar="N",
-        help="input histories for the simulation maps, embeddings and behaviour",
-    )
-    parser.add_argument(
-        "--dynamics-episodes",
-        type=int,
-        default=500,
-        metavar="N",
-        help="histories per checkpoint for the training dynamics and the MDS",
-    )
-    parser.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=1,
-        metavar="K",
-        help="read every K-th saved checkpoint of each run",
-    )
-    parser.add_argument(
-        "--checkpoints", type=int, default=12, metavar="N", help="log-spaced checkpoints per run"
-    )
+    runs = "run folders with checkpoints, or folders holding them (default: none, no dynamics)"
+    option(parser, "--runs", [], "DIR", runs, type=None, nargs="*")
+    histories = "input histories for the simulation maps, embeddings and behaviour"
+    option(parser, "--episodes", 2000, "N", histories)
+    per_checkpoint = "histories per checkpoint for the training dynamics and the MDS"
+    option(parser, "--dynamics-episodes", 500, "N", per_checkpoint)
+    every = "read every K-th saved checkpoint of each run"
+    option(parser, "--checkpoint-every", 1, "K", every)
+    option(parser, "--checkpoints", 12, "N", "log-spaced checkpoints per run")
     parser.add_argument(
         "--robustness-episodes",
         type=int,
@@ -65,11 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar=("BASE", "LARGER"),
         help="the robustness table's episodes (default: no table)",
     )
-    parser.add_argument("--notes", default=None, metavar="FILE", help="Markdown: what was run")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the analysis")
-    parser.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="tasks analysed at once (processes)"
-    )
+    option(parser, "--notes", None, "FILE", "Markdown: what was run", type=None)
+    option(parser, "--seed", 0, "S", "seed of the analysis")
+    option(parser, "--jobs", 1, "N", "tasks analysed at once (processes)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs.agents.resolve import resolve_agent
-from bayes_meta_envs.cli._common import parse_env_kwargs
+from bayes_meta_envs.cli._common import flag, option, parse_env_kwargs
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.scoring import score
 from bayes_meta_envs.task import task_of
@@ -36,56 +36,31 @@ DEFAULT_TRACE_EPISODES = 10_000
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--agent",
-        required=True,
-        metavar="SPEC",
-        help="bayes, gittins:0.9, thompson, ucb1, greedy, random (bandits); bayes, plugin, prior "
+    agents = (
+        "bayes, gittins:0.9, thompson, ucb1, greedy, random (bandits); bayes, plugin, prior "
         "(prediction); zoo:NAME (a shipped agent, see agents.zoo_names()); a saved agent folder; "
-        "or module:attribute",
+        "or module:attribute"
     )
-    parser.add_argument(
-        "--env", default="MetaBandit-v0", metavar="ID", help="registered env id (bayes-meta envs)"
+    parser.add_argument("--agent", required=True, metavar="SPEC", help=agents)
+    env_help = "registered env id (bayes-meta envs)"
+    option(parser, "--env", "MetaBandit-v0", "ID", env_help, type=None)
+    kwargs_help = "env kwargs as JSON, e.g. '{\"n_arms\": 3}'"
+    option(parser, "--env-kwargs", "{}", "JSON", kwargs_help, type=None)
+    option(parser, "--episodes", 10_000, "N", "episodes to score")
+    option(parser, "--seed", 0, "S", "seed of the tasks, noise and agent")
+    batch = "episodes run side by side (default: min(N, 10000)); changes speed, not results"
+    option(parser, "--batch-size", None, "B", batch)
+    option(parser, "--json", None, "OUT", "write the report as JSON", type=None)
+    option(parser, "--traces", None, "OUT", "write traces (.npz)", type=None)
+    recorded = "record the traces of the first N episodes"
+    option(parser, "--trace-episodes", DEFAULT_TRACE_EPISODES, "N", recorded)
+    deterministic = (
+        "bandits: act on the arg-max of the agent's probabilities instead of sampling "
+        "(as stable-baselines3's evaluate_policy does)"
     )
-    parser.add_argument(
-        "--env-kwargs",
-        default="{}",
-        metavar="JSON",
-        help="env kwargs as JSON, e.g. '{\"n_arms\": 3}'",
-    )
-    parser.add_argument(
-        "--episodes", type=int, default=10_000, metavar="N", help="episodes to score"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="seed of the tasks, noise and agent"
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=None,
-        metavar="B",
-        help="episodes run side by side (default: min(N, 10000)); changes speed, not results",
-    )
-    parser.add_argument("--json", default=None, metavar="OUT", help="write the report as JSON")
-    parser.add_argument("--traces", default=None, metavar="OUT", help="write traces (.npz)")
-    parser.add_argument(
-        "--trace-episodes",
-        type=int,
-        default=DEFAULT_TRACE_EPISODES,
-        metavar="N",
-        help="record the traces of the first N episodes",
-    )
-    parser.add_argument(
-        "--deterministic",
-        action="store_true",
-        help="bandits: act on the arg-max of the agent's probabilities instead of sampling "
-        "(as stable-baselines3's evaluate_policy does)",
-    )
-    parser.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress bar (by default one is drawn on a terminal, for 20,000+ episodes)",
-    )
+    flag(parser, "--deterministic", deterministic)
+    no_bar = "no progress bar (by default one is drawn on a terminal, for 20,000+ episodes)"
+    flag(parser, "--no-progress", no_bar)
 
 
 def run(args: argparse.Namespace) -> int:

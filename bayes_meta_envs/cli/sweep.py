@@ -16,14 +16,13 @@ runs.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from bayes_meta_envs import sweep
 from bayes_meta_envs.agents._recipe import flatten_config
-from bayes_meta_envs.cli._common import parse_env_kwargs
-from bayes_meta_envs.errors import InvalidArgumentError, invalid
+from bayes_meta_envs.cli._common import flag, json_object, option, parse_env_kwargs
+from bayes_meta_envs.errors import InvalidArgumentError
 
 __all__ = ["configure", "run"]
 
@@ -32,58 +31,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--envs", nargs="+", required=True, metavar="ID", help="registered environment ids"
     )
-    parser.add_argument(
-        "--env-kwargs", default=None, metavar="JSON", help="kwargs of every env, a JSON object"
-    )
-    parser.add_argument(
-        "--seeds", type=int, default=1, metavar="N", help="train seeds 0 .. N-1 (default 1)"
-    )
-    parser.add_argument(
-        "--config", default=None, metavar="FILE", help="base config of every run (JSON object)"
-    )
-    parser.add_argument(
-        "--grid",
-        default=None,
-        metavar="JSON",
-        help="config values to combine, e.g. '{\"hidden_size\": [16, 32]}'",
-    )
+    kwargs_help = "kwargs of every env, a JSON object"
+    option(parser, "--env-kwargs", None, "JSON", kwargs_help, type=None)
+    option(parser, "--seeds", 1, "N", "train seeds 0 .. N-1 (default 1)")
+    config = "base config of every run (JSON object)"
+    option(parser, "--config", None, "FILE", config, type=None)
+    grid = "config values to combine, e.g. '{\"hidden_size\": [16, 32]}'"
+    option(parser, "--grid", None, "JSON", grid, type=None)
     parser.add_argument("--algo", choices=sweep.ALGOS, default="lstm")
-    parser.add_argument(
-        "--address",
-        default=None,
-        metavar="A",
-        help="a Ray cluster ('auto', 'ray://host:10001'); default: a local Ray on this machine",
-    )
-    parser.add_argument(
-        "--num-cpus", type=int, default=None, metavar="C", help="CPUs of the local Ray"
-    )
-    parser.add_argument(
-        "--cpus-per-trial", type=int, default=1, metavar="C", help="CPUs (torch threads) a trial"
-    )
-    parser.add_argument(
-        "--score-episodes",
-        type=int,
-        default=10_000,
-        metavar="E",
-        help="episodes of the final score of each run",
-    )
-    parser.add_argument(
-        "--max-failures", type=int, default=0, metavar="K", help="Tune's retries of a trial"
-    )
-    parser.add_argument(
-        "--retry-failed", action="store_true", help="when resuming, run failed trials again"
-    )
+    address = "a Ray cluster ('auto', 'ray://host:10001'); default: a local Ray on this machine"
+    option(parser, "--address", None, "A", address, type=None)
+    option(parser, "--num-cpus", None, "C", "CPUs of the local Ray")
+    option(parser, "--cpus-per-trial", 1, "C", "CPUs (torch threads) a trial")
+    final = "episodes of the final score of each run"
+    option(parser, "--score-episodes", 10_000, "E", final)
+    option(parser, "--max-failures", 0, "K", "Tune's retries of a trial")
+    flag(parser, "--retry-failed", "when resuming, run failed trials again")
     parser.add_argument("--out", required=True, metavar="DIR", help="the sweep folder")
-
-
-def _json_object(option: str, text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise invalid(option, text, f"a JSON object ({exc})") from None
-    if not isinstance(value, dict):
-        raise invalid(option, text, "a JSON object")
-    return value
 
 
 def _spec(args: argparse.Namespace) -> sweep.SweepSpec:
@@ -94,10 +58,10 @@ def _spec(args: argparse.Namespace) -> sweep.SweepSpec:
             raise InvalidArgumentError(f"--config file {str(path)!r} does not exist")
         # a run's config.json (of any version) works as a base config: its fields, in today's
         # names, without those every trial sets
-        config = flatten_config(_json_object("--config", path.read_text(encoding="utf-8")))
+        config = flatten_config(json_object("--config", path.read_text(encoding="utf-8")))
         for key in ("env_id", "env_kwargs", "seed"):
             config.pop(key, None)
-    grid = _json_object("--grid", args.grid) if args.grid is not None else {}
+    grid = json_object("--grid", args.grid) if args.grid is not None else {}
     env_kwargs = parse_env_kwargs(args.env_kwargs) or {}
     return sweep.SweepSpec(
         envs=[(env_id, env_kwargs) for env_id in args.envs],

@@ -21,7 +21,13 @@ from typing import Any
 from bayes_meta_envs.agents import recipes
 from bayes_meta_envs.agents._recipe import RecipeConfig
 from bayes_meta_envs.agents.run_folder import CONFIG_FILE
-from bayes_meta_envs.cli._common import evaluation_line, parse_env_kwargs, positive_float
+from bayes_meta_envs.cli._common import (
+    evaluation_line,
+    flag,
+    option,
+    parse_env_kwargs,
+    positive_float,
+)
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.task import task_of
 
@@ -33,35 +39,22 @@ _FIELD_OPTIONS = ("budget_minutes", "seed", "num_threads", "device", "reward_sig
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--algo", choices=list(recipes.RECIPES), default="lstm")
-    parser.add_argument("--env", default=None, metavar="ID", help="registered environment id")
-    parser.add_argument(
-        "--env-kwargs", default=None, metavar="JSON", help="environment kwargs as a JSON object"
-    )
-    parser.add_argument("--config", default=None, metavar="FILE", help="config JSON file")
-    parser.add_argument(
-        "--budget-minutes",
-        type=positive_float,
-        default=None,
-        metavar="M",
-        help="stop after M minutes of training (wall clock)",
-    )
-    parser.add_argument("--out", default=None, metavar="DIR", help="output folder")
-    parser.add_argument(
-        "--resume", action="store_true", help="continue from the last checkpoint in --out"
-    )
-    parser.add_argument(
+    option(parser, "--env", None, "ID", "registered environment id", type=None)
+    kwargs_help = "environment kwargs as a JSON object"
+    option(parser, "--env-kwargs", None, "JSON", kwargs_help, type=None)
+    option(parser, "--config", None, "FILE", "config JSON file", type=None)
+    budget = "stop after M minutes of training (wall clock)"
+    option(parser, "--budget-minutes", None, "M", budget, type=positive_float)
+    option(parser, "--out", None, "DIR", "output folder", type=None)
+    flag(parser, "--resume", "continue from the last checkpoint in --out")
+    flag(
+        parser,
         "--overwrite",
-        action="store_true",
-        help="train into an --out that already holds a run, removing that run's files",
+        "train into an --out that already holds a run, removing that run's files",
     )
-    parser.add_argument("--seed", type=int, default=None, metavar="S", help="training seed")
-    parser.add_argument(
-        "--num-threads",
-        type=int,
-        default=None,
-        metavar="N",
-        help="torch threads (default: the config's num_threads, 1)",
-    )
+    option(parser, "--seed", None, "S", "training seed")
+    threads = "torch threads (default: the config's num_threads, 1)"
+    option(parser, "--num-threads", None, "N", threads)
     parser.add_argument(
         "--device",
         choices=["cpu", "cuda", "auto"],
@@ -75,11 +68,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="LSTM bandits: the learning signal (default: the config's, 'sampled', the reward "
         "the agent observes; the others read the task's arm probabilities)",
     )
-    parser.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress bar (with a budget the bar counts seconds of the budget)",
-    )
+    no_bar = "no progress bar (with a budget the bar counts seconds of the budget)"
+    flag(parser, "--no-progress", no_bar)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -67,7 +67,7 @@ from bayes_meta_envs.rollout._records import (
     OutputKind,
     PairedRollout,
 )
-from bayes_meta_envs.rollout._runs import RUNS, Batches, Recorder, collect
+from bayes_meta_envs.rollout._runs import RUNS, Batches, Recorder, RunSetup, collect
 from bayes_meta_envs.task import MetaTask
 
 __all__ = [
@@ -129,7 +129,7 @@ def paired_rollout(
     batches = Batches(episodes, batch, env_seed, cursor or Cursor(), Recorder(record))
     rng = np.random.Generator(np.random.PCG64(action_ss))
     outputs = task.traits.outputs if outputs is None else outputs
-    run = RUNS[task.kind](agent, task, batches, rng, outputs, reference)
+    run = RUNS[task.kind](RunSetup(agent, task, batches, rng, outputs, reference))
     return collect(run, batches, on_batch)
 
 

@@ -1,4 +1,5 @@
-"""The records of a paired rollout: what it returns, where it is, its statistics' names."""
+"""The records of a paired rollout: what it returns, where it is, its statistics' names
+(private: reached through :mod:`bayes_meta_envs.rollout`)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,6 @@ import numpy as np
 
 from bayes_meta_envs._stats import Curve, Estimate
 from bayes_meta_envs.task import MetaTask
-
-__all__ = [
-    "BANDIT_CURVES",
-    "BANDIT_KLS",
-    "BANDIT_RETURNS",
-    "DEFAULT_BATCH_SIZE",
-    "PREDICTION_CURVES",
-    "Cursor",
-    "OutputKind",
-    "PairedRollout",
-]
 
 DEFAULT_BATCH_SIZE = 10_000
 BANDIT_CURVES = (

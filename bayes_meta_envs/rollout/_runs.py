@@ -19,9 +19,9 @@ from bayes_meta_envs.rollout._records import (
     OutputKind,
     PairedRollout,
 )
+from bayes_meta_envs.task import MetaTask
 
 __all__: list[str] = []  # private: reached through bayes_meta_envs.rollout
-from bayes_meta_envs.task import MetaTask
 
 
 class Accumulator:
@@ -99,6 +99,20 @@ class Batches:
             first += n
 
 
+@dataclass(frozen=True)
+class RunSetup:
+    """What a run is given: the agent (its ``output`` holding ``outputs``), the task, the
+    batches, the generator of the bandits' action uniforms and, past the exact DP, the
+    reference policy that stands in for the Bayes-optimal agent."""
+
+    agent: Agent
+    task: MetaTask
+    batches: Batches
+    rng: np.random.Generator
+    outputs: OutputKind
+    reference: FiniteGittinsAgent | None = None
+
+
 _BANDIT_SCALARS = (*BANDIT_RETURNS, "agreement")
 
 
@@ -108,20 +122,13 @@ class BanditRun:
 
     curves = BANDIT_CURVES
 
-    def __init__(
-        self,
-        agent: Agent,
-        task: MetaTask,
-        batches: Batches,
-        rng: np.random.Generator,
-        outputs: OutputKind,
-        reference: FiniteGittinsAgent | None = None,
-    ) -> None:
-        self.agent, self.task, self.batches, self.rng = agent, task, batches, rng
-        self.bayes = reference or BayesOptimalAgent(
+    def __init__(self, setup: RunSetup) -> None:
+        task, batches = setup.task, setup.batches
+        self.agent, self.task, self.batches, self.rng = setup.agent, task, batches, setup.rng
+        self.bayes = setup.reference or BayesOptimalAgent(
             task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time
         )
-        self.with_probs = outputs == "probabilities"
+        self.with_probs = setup.outputs == "probabilities"
         self.scalars = _BANDIT_SCALARS + (BANDIT_KLS if self.with_probs else ())
         self.env_a, self.env_b = task.make_vector(batches.batch), task.make_vector(batches.batch)
         self.pad = np.zeros(batches.batch, dtype=np.int64)
@@ -277,18 +284,11 @@ class PredictionRun:
     scalars = ("return", "log_loss", "bayes_log_loss", "excess_log_loss", "prior_excess", "kl")
     curves = PREDICTION_CURVES
 
-    def __init__(
-        self,
-        agent: Agent,
-        task: MetaTask,
-        batches: Batches,
-        rng: np.random.Generator,
-        outputs: OutputKind,
-        reference: FiniteGittinsAgent | None = None,
-    ) -> None:
-        """As :class:`BanditRun`'s; nothing is sampled (``rng`` unused), the output is the
-        predictive (``outputs``) and the exact posterior predictive is the reference."""
-        self.agent, self.task, self.batches = agent, task, batches
+    def __init__(self, setup: RunSetup) -> None:
+        """Nothing is sampled (``setup.rng`` unused), the output is the predictive and the
+        exact posterior predictive is the reference."""
+        task, batches = setup.task, setup.batches
+        self.agent, self.task, self.batches = setup.agent, task, batches
         self.family = task.family
         self.bayes = bayes_agent(task)
         self.env = task.make_vector(batches.batch)

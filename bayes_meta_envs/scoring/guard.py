@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from bayes_meta_envs._limits import check_memory, nbytes
 from bayes_meta_envs._validate import check_number
@@ -95,6 +96,13 @@ class Guard:
             else f"one of episodes {first}..{first + self._n - 1}"
         )
         return ScoringError(f"agent {self.name!r} failed at {where}, step {t}: {what}")
+
+    def refuse_rows(self, bad: ArrayLike, what: Callable[[int], str]) -> None:
+        """Raise :meth:`fail` at the first row where ``bad`` holds, saying ``what(row)``."""
+        mask = np.asarray(bad, dtype=bool)
+        if mask.any():
+            i = int(np.argmax(mask))
+            raise self.fail(i, what(i))
 
     # --- the Agent protocol ---
     def initial_state(self, batch_size: int) -> np.ndarray:
@@ -191,22 +199,21 @@ class Guard:
                 out = np.maximum(out, 0.0)
                 out /= out.sum(axis=1, keepdims=True)
             return out
-        bad = ~np.isfinite(out).all(axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise self.fail(i, f"output() returned non-finite probabilities {out[i].tolist()}")
-        bad = (out < -PROB_ATOL).any(axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise self.fail(i, f"output() returned negative probabilities {out[i].tolist()}")
-        bad = np.abs(out.sum(axis=1) - 1.0) > PROB_ATOL
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise self.fail(
-                i,
+        self.refuse_rows(
+            ~np.isfinite(out).all(axis=1),
+            lambda i: f"output() returned non-finite probabilities {out[i].tolist()}",
+        )
+        self.refuse_rows(
+            (out < -PROB_ATOL).any(axis=1),
+            lambda i: f"output() returned negative probabilities {out[i].tolist()}",
+        )
+        self.refuse_rows(
+            np.abs(out.sum(axis=1) - 1.0) > PROB_ATOL,
+            lambda i: (
                 f"output() returned probabilities {out[i].tolist()} that sum to "
-                f"{float(out[i].sum())!r}, not 1",
-            )
+                f"{float(out[i].sum())!r}, not 1"
+            ),
+        )
         return out
 
     def _actions(self, out: np.ndarray) -> np.ndarray:
@@ -220,12 +227,12 @@ class Guard:
                 f"returned actions of dtype {out.dtype} ({shown}...), expected ints in [0, {k})",
             )
         a = out.astype(np.int64)
-        bad = (a < 0) | (a >= k)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise self.fail(
-                i, f"returned the invalid action {out[i].item()!r}: actions are ints in [0, {k})"
-            )
+        self.refuse_rows(
+            (a < 0) | (a >= k),
+            lambda i: (
+                f"returned the invalid action {out[i].item()!r}: actions are ints in [0, {k})"
+            ),
+        )
         return a
 
     def _predictive(self, raw: np.ndarray) -> np.ndarray:
@@ -238,20 +245,17 @@ class Guard:
                 f"output() returned shape {out.shape}, expected predictive parameters "
                 f"({', '.join(family.action_names)}) of shape ({self._n}, {p})",
             )
-        bad = ~np.isfinite(out).all(axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise self.fail(
-                i, f"output() returned non-finite predictive parameters {out[i].tolist()}"
-            )
-        bad = ((out < family.action_low) | (out > family.action_high)).any(axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise self.fail(
-                i,
+        self.refuse_rows(
+            ~np.isfinite(out).all(axis=1),
+            lambda i: f"output() returned non-finite predictive parameters {out[i].tolist()}",
+        )
+        self.refuse_rows(
+            ((out < family.action_low) | (out > family.action_high)).any(axis=1),
+            lambda i: (
                 f"output() returned the invalid action {out[i].tolist()}: the bounds are "
-                f"{family.action_low.tolist()} to {family.action_high.tolist()}",
-            )
+                f"{family.action_low.tolist()} to {family.action_high.tolist()}"
+            ),
+        )
         return out
 
 

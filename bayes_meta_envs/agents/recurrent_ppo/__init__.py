@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bayes_meta_envs._lazy import attach
+from bayes_meta_envs._lazy import TRAIN_EXTRAS, attach
 from bayes_meta_envs.agents.recurrent_ppo.config import (
     ALGO,
     LOG_FILE,
@@ -76,12 +76,6 @@ _LAZY = {
     "wrap_native_vec_env": "vec_env",
     "NativeVecEnv": "vec_env",
 }
-_EXTRAS = {
-    "torch": "train",
-    "safetensors": "train",
-    "stable_baselines3": "train",
-    "sb3_contrib": "train",
-}
 
 
-__getattr__, __dir__ = attach(__name__, _LAZY, _EXTRAS)
+__getattr__, __dir__ = attach(__name__, _LAZY, TRAIN_EXTRAS)
