@@ -24,7 +24,6 @@ with :func:`set_memory_budget`, which returns the previous value so that it can 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from bayes_meta_envs.errors import ProblemTooLargeError, invalid, short_repr, wrong_type
 
@@ -86,7 +85,7 @@ def human_bytes(n: float) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def check_memory(need: float, what: str, limit: int | None = None, /, **arguments: Any) -> None:
+def check_memory(need: float, what: str, limit: int | None = None, /, **arguments: object) -> None:
     """Raise :class:`ProblemTooLargeError` when ``need`` bytes exceed the budget.
 
     ``what`` says what would be allocated (``"the episode noise"``); ``arguments`` are the

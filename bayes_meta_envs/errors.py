@@ -91,7 +91,7 @@ def unknown_argument(owner: str, name: str, value: Any, valid: Any) -> InvalidAr
     )
 
 
-def short_repr(value: Any, width: int = 80) -> str:
+def short_repr(value: object, width: int = 80) -> str:
     """``repr(value)``, cut to ``width`` characters (ending in ``...``) for a one-line message."""
     text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."

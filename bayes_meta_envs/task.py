@@ -43,6 +43,7 @@ __all__ = [
     "MetaTask",
     "TaskKind",
     "check_kind",
+    "held_out_seed",
     "observation_layout",
     "task_of",
     "unwrap_meta_env",
@@ -335,12 +336,20 @@ def task_of(env: Any, **kwargs: Any) -> MetaTask:
     )
 
 
-def _registered_id(env: Any, base: Any) -> str | None:
+def _registered_id(env: object, base: object) -> str | None:
     for obj in (env, base):
         spec = getattr(obj, "spec", None)
         if spec is not None and getattr(spec, "id", None):
             return str(spec.id)
     return None
+
+
+def held_out_seed(seed: int) -> int:
+    """The seed of episodes apart from those of ``seed`` (the analysis fits on one run and
+    evaluates on the other; the conformance kit checks that they differ). Every stream of an env
+    or a run is spawned from ``SeedSequence(seed)``, so neighbouring seeds give independent
+    episodes. The one place this derivation lives; :mod:`bayes_meta_envs.rollout` re-exports it."""
+    return seed + 1
 
 
 def observation_layout(env: Any) -> ObsLayout:

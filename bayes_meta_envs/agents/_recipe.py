@@ -156,7 +156,7 @@ class RecipeConfig(StrictArguments):
     def _check(self) -> None:
         """The recipe's own checks (override)."""
 
-    def _set(self, name: str, value: Any) -> None:
+    def _set(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
 
     # --- JSON ---

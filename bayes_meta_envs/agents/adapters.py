@@ -156,7 +156,7 @@ def from_callable(
     return CallableAgent(fn, kind=kind, name=name)
 
 
-def is_sb3_model(obj: Any) -> bool:
+def is_sb3_model(obj: object) -> bool:
     """True when ``obj`` looks like a stable-baselines3 model (no import of SB3 needed)."""
     if isinstance(obj, type):
         return False

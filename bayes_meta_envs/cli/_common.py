@@ -18,7 +18,7 @@ _BOOKKEEPING = ("update", "env_steps", "wall_seconds")
 def option(
     parser: argparse.ArgumentParser,
     name: str,
-    default: Any,
+    default: object,
     metavar: str | None,
     help: str,
     type: Callable[[str], Any] | None = int,

@@ -68,7 +68,7 @@ from bayes_meta_envs.rollout._records import (
     PairedRollout,
 )
 from bayes_meta_envs.rollout._runs import RUNS, Batches, Recorder, RunSetup, collect
-from bayes_meta_envs.task import MetaTask
+from bayes_meta_envs.task import MetaTask, held_out_seed
 
 __all__ = [
     "BANDIT_CURVES",
@@ -131,13 +131,6 @@ def paired_rollout(
     outputs = task.traits.outputs if outputs is None else outputs
     run = RUNS[task.kind](RunSetup(agent, task, batches, rng, outputs, reference))
     return collect(run, batches, on_batch)
-
-
-def held_out_seed(seed: int) -> int:
-    """The seed of a run whose episodes are apart from those of ``seed``'s run (the analysis
-    fits on one and evaluates on the other). A run's streams are spawned from
-    ``SeedSequence(seed)``, so neighbouring seeds give independent episodes."""
-    return seed + 1
 
 
 def agent_output_kind(task: MetaTask, provides_probabilities: bool) -> OutputKind:

@@ -366,7 +366,7 @@ class _ArgMax:
         return np.argmax(self.agent.output(state), axis=1)
 
 
-def _check_deterministic(deterministic: Any, task: MetaTask, probs: bool, name: str) -> bool:
+def _check_deterministic(deterministic: object, task: MetaTask, probs: bool, name: str) -> bool:
     if not check_bool("deterministic", deterministic):
         return False
     if not task.traits.samples_actions:
@@ -382,7 +382,7 @@ def _check_deterministic(deterministic: Any, task: MetaTask, probs: bool, name: 
     return True
 
 
-def _check_record(record: Any, episodes: int) -> int:
+def _check_record(record: object, episodes: int) -> int:
     """Number of episodes whose traces are recorded."""
     if isinstance(record, (bool, np.bool_)):
         return episodes if record else 0
@@ -391,7 +391,7 @@ def _check_record(record: Any, episodes: int) -> int:
     raise invalid("record_traces", record, "a bool or an int >= 0 (the first N episodes)")
 
 
-def _env_name(env: Any, task: MetaTask) -> str:
+def _env_name(env: object, task: MetaTask) -> str:
     """The report's env name when the task has no registered id: the env's class name."""
     if isinstance(env, MetaTask):
         return task.name

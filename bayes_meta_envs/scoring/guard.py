@@ -165,7 +165,7 @@ class Guard:
             raise value
         return value
 
-    def _state(self, s: Any, method: str) -> np.ndarray:
+    def _state(self, s: object, method: str) -> np.ndarray:
         if not isinstance(s, np.ndarray) or s.ndim != 2 or s.shape[0] != self._n:
             shape = getattr(s, "shape", type(s).__name__)
             raise self.fail(
@@ -259,7 +259,9 @@ class Guard:
         return out
 
 
-def _run_into(box: queue.Queue[tuple[bool, Any]], fn: Callable[..., Any], args: Any) -> None:
+def _run_into(
+    box: queue.Queue[tuple[bool, Any]], fn: Callable[..., Any], args: tuple[Any, ...]
+) -> None:
     try:
         box.put((True, fn(*args)))
     except BaseException as exc:  # handed to the caller's thread
@@ -283,7 +285,7 @@ def check_score_memory(task: MetaTask, episodes: int, record: int, batch: int) -
     check_memory(need, "the scoring run's arrays", episodes=episodes, record_traces=record)
 
 
-def _locate(fn: Any, args: tuple[np.ndarray, ...]) -> int | None:
+def _locate(fn: Callable[..., Any], args: tuple[np.ndarray, ...]) -> int | None:
     """The first row whose one-row call raises (None if none does, e.g. a batch-only bug)."""
     n = args[0].shape[0] if args and hasattr(args[0], "shape") and args[0].ndim >= 1 else 0
     for i in range(min(n, _LOCATE_MAX_ROWS)):

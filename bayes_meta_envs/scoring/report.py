@@ -83,7 +83,7 @@ PREDICTION_METRICS = (
 )
 
 
-def agent_display_name(agent: Any) -> str:
+def agent_display_name(agent: object) -> str:
     """The name a report shows for ``agent``: ``repr`` of the package's agents, else its name."""
     if isinstance(agent, BaseAgent):
         return repr(agent)

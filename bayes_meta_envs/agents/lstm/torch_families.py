@@ -7,17 +7,19 @@ The numpy originals are :meth:`ConjugateFamily.log_likelihood
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 from torch.nn import functional
 
 from bayes_meta_envs.errors import invalid
+from bayes_meta_envs.families import ConjugateFamily
 
 __all__ = ["torch_log_likelihood"]
 
 
-def torch_log_likelihood(family: Any, action: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def torch_log_likelihood(
+    family: ConjugateFamily, action: torch.Tensor, x: torch.Tensor
+) -> torch.Tensor:
     """``log q(x)`` of the predictive given by ``action`` (B, P) for observations ``x`` (B,).
 
     Differentiable torch versions of :meth:`ConjugateFamily.log_likelihood`:
