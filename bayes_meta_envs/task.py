@@ -25,6 +25,7 @@ import gymnasium as gym
 import numpy as np
 
 from bayes_meta_envs._io import jsonable
+from bayes_meta_envs._validate import check_int
 from bayes_meta_envs.envs import (
     ENV_SPECS,
     MetaBanditEnv,
@@ -42,7 +43,6 @@ __all__ = [
     "KindTraits",
     "MetaTask",
     "TaskKind",
-    "check_kind",
     "held_out_seed",
     "observation_layout",
     "task_of",
@@ -349,7 +349,7 @@ def held_out_seed(seed: int) -> int:
     evaluates on the other; the conformance kit checks that they differ). Every stream of an env
     or a run is spawned from ``SeedSequence(seed)``, so neighbouring seeds give independent
     episodes. The one place this derivation lives; :mod:`bayes_meta_envs.rollout` re-exports it."""
-    return seed + 1
+    return check_int("seed", seed, 0) + 1
 
 
 def observation_layout(env: Any) -> ObsLayout:
