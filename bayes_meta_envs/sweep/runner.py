@@ -223,11 +223,13 @@ def _tuner(
 
 
 def _outcome(result: Result) -> tuple[str, Outcome]:
-    """``(trial name, Outcome)`` of one Tune result."""
+    """``(trial name, Outcome)`` of one Tune result. A trial that never started (the sweep was
+    interrupted first) has no config: its name is its folder's (``trial_dirname_creator``)."""
     metrics = result.metrics or {}
     wall = metrics.get("trial_seconds")
-    point = (result.config or {})["point"]
-    return point["trial"]["name"], Outcome(
+    point = (result.config or {}).get("point")
+    name = point["trial"]["name"] if point else Path(result.path).name
+    return name, Outcome(
         error=_error_text(result.error),
         wall_seconds=None if wall is None else float(wall),
         done=bool(metrics.get("done", False)),
