@@ -15,8 +15,6 @@ from collections.abc import Mapping
 
 from bayes_meta_envs.errors import require
 
-__all__ = ["BudgetClock", "ProgressBar", "show_progress"]
-
 
 class BudgetClock:
     """Progress of a run of ``total`` iterations within ``budget_minutes`` (None: no budget).

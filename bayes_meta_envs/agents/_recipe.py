@@ -37,14 +37,6 @@ from bayes_meta_envs._limits import check_memory, nbytes
 from bayes_meta_envs._validate import StrictArguments, check_int, check_mapping, check_number
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 
-__all__ = [
-    "CONFIG_FORMAT_VERSION",
-    "LEGACY_NAMES",
-    "SHARED_NAMES",
-    "RecipeConfig",
-    "flatten_config",
-]
-
 #: ``format_version`` of the ``config.json`` written since 0.3 (flat; 0.1/0.2 wrote 1).
 CONFIG_FORMAT_VERSION = 2
 #: The fields every recipe's config has, under these names.

@@ -30,8 +30,6 @@ from bayes_meta_envs.baselines.registry import baselines_for, is_baseline, make_
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.task import MetaTask
 
-__all__ = ["resolve_agent"]
-
 _ARG = "--agent"
 
 

@@ -9,8 +9,6 @@ from typing import Any
 
 from bayes_meta_envs.errors import invalid
 
-__all__ = ["evaluation_line", "flag", "json_object", "option", "parse_env_kwargs", "positive_float"]
-
 #: Bookkeeping fields of a training history record; the others are evaluation statistics.
 _BOOKKEEPING = ("update", "env_steps", "wall_seconds")
 

@@ -17,8 +17,6 @@ from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs.cli._common import flag, option
 from bayes_meta_envs.scoring.scoreboard import make_scoreboard, scoreboard_markdown
 
-__all__ = ["configure", "run"]
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     option(parser, "--episodes", 100_000, "N", "episodes per agent and env")

@@ -35,8 +35,6 @@ from bayes_meta_envs.scoring import ScoreReport, score
 from bayes_meta_envs.scoring.tables import comparison_table
 from bayes_meta_envs.task import task_of
 
-__all__ = ["ENV_ID", "LSTM_LABEL", "configure", "run"]
-
 ENV_ID = "MetaBandit-v0"
 LSTM_LABEL = "LSTM (observed rewards)"
 #: The Bayes gap the demo aims at (drawn on its training plot).
@@ -94,34 +92,14 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"scoring on {episodes:,} episodes (seed {args.seed}) ...")
     t1 = time.perf_counter()
-    contenders: dict[str, Any] = {LSTM_LABEL: agent}
-    for spec in BANDIT_BASELINES:
-        contenders[BASELINE_LABELS[spec]] = make_baseline(spec, task, seed=args.seed)
-    progress = False if args.no_progress else None
-    reports: dict[str, ScoreReport] = {
-        name: score(
-            contender, task, episodes=episodes, seed=args.seed, progress=progress, agent_name=name
-        )
-        for name, contender in contenders.items()
-    }
+    reports = _score_all(agent, episodes, args.seed, False if args.no_progress else None)
     t_score = time.perf_counter() - t1
     table = comparison_table(reports)
-    print()
-    print(table)
-    lstm_gap = reports[LSTM_LABEL].bayes_gap_q
-    greedy_gap = reports[BASELINE_LABELS["greedy"]].bayes_gap_q
-    if lstm_gap is not None and greedy_gap is not None:
-        verdict = "beats" if lstm_gap.mean < greedy_gap.mean else "does not beat"
-        bayes_value = reports[LSTM_LABEL].references.get("bayes_value", float("nan"))
-        print(
-            f"\nThe meta-trained LSTM {verdict} the greedy baseline: Bayes gap "
-            f"{lstm_gap.mean:.4f} ± {lstm_gap.ci95:.4f} vs {greedy_gap.mean:.4f} "
-            f"± {greedy_gap.ci95:.4f}, from the Bayes-optimal Q-values "
-            f"(Bayes-optimal expected return {bayes_value:.4f})."
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "table.txt", table + "\n")
-    summary = {
+    print(f"\n{table}")
+    verdict = _verdict(reports)
+    if verdict is not None:
+        print(verdict)
+    run_summary = {
         "train_seconds": t_train,
         "score_seconds": t_score,
         "updates": result.updates,
@@ -131,10 +109,7 @@ def run(args: argparse.Namespace) -> int:
         "episodes": episodes,
         "seed": args.seed,
     }
-    scores = {name: r.to_dict() for name, r in reports.items()}
-    atomic_write_text(
-        out / "scores.json", json.dumps({"run": summary, "scores": scores}, indent=1) + "\n"
-    )
+    _save(out, table, run_summary, reports)
     if not args.no_plots:
         _write_plots(reports, result.history, out, config)
     print(
@@ -143,6 +118,51 @@ def run(args: argparse.Namespace) -> int:
         + f"); training {t_train:.0f} s, scoring {t_score:.0f} s"
     )
     return 0
+
+
+def _save(
+    out: Path, table: str, run_summary: dict[str, Any], reports: dict[str, ScoreReport]
+) -> None:
+    """Write ``table.txt`` and ``scores.json`` (the run's summary and every report) into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "table.txt", table + "\n")
+    scores = {name: r.to_dict() for name, r in reports.items()}
+    atomic_write_text(
+        out / "scores.json", json.dumps({"run": run_summary, "scores": scores}, indent=1) + "\n"
+    )
+
+
+def _score_all(
+    agent: Any, episodes: int, seed: int, progress: bool | None
+) -> dict[str, ScoreReport]:
+    """The LSTM and every bandit baseline scored on the same ``episodes`` and ``seed``."""
+    task = task_of(ENV_ID)
+    contenders: dict[str, Any] = {LSTM_LABEL: agent}
+    for spec in BANDIT_BASELINES:
+        contenders[BASELINE_LABELS[spec]] = make_baseline(spec, task, seed=seed)
+    return {
+        name: score(
+            contender, task, episodes=episodes, seed=seed, progress=progress, agent_name=name
+        )
+        for name, contender in contenders.items()
+    }
+
+
+def _verdict(reports: dict[str, ScoreReport]) -> str | None:
+    """The line that says whether the LSTM beat the greedy baseline (``None`` without the
+    Q-value gaps)."""
+    lstm_gap = reports[LSTM_LABEL].bayes_gap_q
+    greedy_gap = reports[BASELINE_LABELS["greedy"]].bayes_gap_q
+    if lstm_gap is None or greedy_gap is None:
+        return None
+    verdict = "beats" if lstm_gap.mean < greedy_gap.mean else "does not beat"
+    bayes_value = reports[LSTM_LABEL].references.get("bayes_value", float("nan"))
+    return (
+        f"\nThe meta-trained LSTM {verdict} the greedy baseline: Bayes gap "
+        f"{lstm_gap.mean:.4f} ± {lstm_gap.ci95:.4f} vs {greedy_gap.mean:.4f} "
+        f"± {greedy_gap.ci95:.4f}, from the Bayes-optimal Q-values "
+        f"(Bayes-optimal expected return {bayes_value:.4f})."
+    )
 
 
 def _write_plots(

@@ -7,8 +7,6 @@ import json
 
 from bayes_meta_envs.envs import ENV_SPECS
 
-__all__ = ["configure", "run"]
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

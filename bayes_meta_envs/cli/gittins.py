@@ -12,8 +12,6 @@ import argparse
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs.baselines.gittins_text import gittins_table_csv, gittins_table_text
 
-__all__ = ["configure", "run"]
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gamma", type=float, default=0.9, help="discount factor in (0, 1)")

@@ -21,8 +21,6 @@ from bayes_meta_envs.agents import load
 from bayes_meta_envs.cli._common import option
 from bayes_meta_envs.errors import InvalidArgumentError
 
-__all__ = ["configure", "run"]
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("agents", nargs="*", metavar="AGENT", help="zoo name or agent folder")

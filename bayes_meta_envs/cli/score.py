@@ -30,8 +30,6 @@ from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.scoring import score
 from bayes_meta_envs.task import task_of
 
-__all__ = ["DEFAULT_TRACE_EPISODES", "configure", "run"]
-
 DEFAULT_TRACE_EPISODES = 10_000
 
 

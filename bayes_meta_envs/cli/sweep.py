@@ -24,8 +24,6 @@ from bayes_meta_envs.agents._recipe import flatten_config
 from bayes_meta_envs.cli._common import flag, json_object, option, parse_env_kwargs
 from bayes_meta_envs.errors import InvalidArgumentError
 
-__all__ = ["configure", "run"]
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

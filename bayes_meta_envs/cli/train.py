@@ -31,8 +31,6 @@ from bayes_meta_envs.cli._common import (
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.task import task_of
 
-__all__ = ["configure", "run"]
-
 #: Options that set a config field of the same name (``--num-threads`` sets ``num_threads``).
 _FIELD_OPTIONS = ("budget_minutes", "seed", "num_threads", "device", "reward_signal")
 

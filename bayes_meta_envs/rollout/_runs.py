@@ -21,8 +21,6 @@ from bayes_meta_envs.rollout._records import (
 )
 from bayes_meta_envs.task import MetaTask
 
-__all__: list[str] = []  # private: reached through bayes_meta_envs.rollout
-
 
 class Accumulator:
     """Per-episode values and per-step sums (for the curves) of a run, batch by batch."""
@@ -318,14 +316,8 @@ class PredictionRun:
             s_b = self.bayes.update(s_b, o)
             out_b = self.bayes.output(s_b)
             if m:
-                rec.step(
-                    obs=o,
-                    action=out_a,
-                    agent_output=out_a,
-                    agent_state=s_a,
-                    bayes_state=s_b,
-                    bayes_output=out_b,
-                )
+                rec.step(obs=o, action=out_a, agent_output=out_a)  # the action is the output
+                rec.step(agent_state=s_a, bayes_state=s_b, bayes_output=out_b)
             self.actions[:n] = out_a
             obs, reward, *_ = self.env.step(self.actions)
             if m:

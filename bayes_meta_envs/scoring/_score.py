@@ -117,8 +117,6 @@ from bayes_meta_envs.scoring.report import ScoreReport, agent_display_name
 from bayes_meta_envs.scoring.traces import Traces
 from bayes_meta_envs.task import MetaTask, task_of
 
-__all__ = ["score"]
-
 _PROGRESS_MIN_EPISODES = 20_000  # progress=None shows a bar from this many episodes (on a TTY)
 
 
@@ -213,20 +211,7 @@ def score(
     progress = check_optional_bool("progress", progress)
     env_id = task.env_id if task.env_id is not None else _env_name(env, task)
 
-    if isinstance(agent, str):
-        spec = agent
-        agent = resolve_agent(spec, task, seed=seed, argument="agent")
-        agent_name = spec if agent_name is None else agent_name
-    adapted = as_agent(agent)
-    if isinstance(adapted, CallableAgent) and not adapted.kind_fixed:
-        adapted = CallableAgent(adapted.fn, kind=task.kind, name=adapted.name)
-    if isinstance(adapted, PredictAgent):
-        # a predict object acts itself: deterministic=True is passed on to its predict
-        own_kind = adapted.kind if adapted.kind_fixed else task.kind
-        adapted = adapted.with_kind(own_kind, check_bool("deterministic", deterministic))
-        deterministic = False
-    task.check_agent_kind(getattr(adapted, "kind", None), agent_display_name(adapted), env_id)
-    name = agent_name if agent_name is not None else agent_display_name(adapted)
+    adapted, name, deterministic = _adapt(agent, task, env_id, seed, agent_name, deterministic)
     probs_available = task.traits.gives_probabilities(adapted)
     outputs = agent_output_kind(task, probs_available)
     deterministic = _check_deterministic(deterministic, task, probs_available, name)
@@ -258,12 +243,11 @@ def score(
         metrics, curves, references = beyond_dp_metrics(run, probs_available)
     else:
         metrics, curves = _METRICS[task.kind](run, probs_available)
-    report_kwargs = jsonable(task.env_kwargs)
-    metadata = {
+    header: dict[str, Any] = {  # the report's fields that the traces' metadata repeat
         "agent": name,
         "env_id": env_id,
         "env_kind": task.kind,
-        "env_kwargs": report_kwargs,
+        "env_kwargs": jsonable(task.env_kwargs),
         "env_config": jsonable(task.config()),
         "seed": seed,
         "episodes": episodes,
@@ -271,23 +255,38 @@ def score(
         "package_version": __version__,
     }
     return ScoreReport(
-        agent=name,
-        env_id=env_id,
-        env_kind=task.kind,
-        env_kwargs=report_kwargs,
-        env_config=jsonable(task.config()),
-        episodes=episodes,
-        seed=seed,
+        **header,
         horizon=task.horizon,
         probabilities=probs_available,
-        deterministic=deterministic,
         metrics=metrics,
         curves=curves,
         references=references,
-        package_version=__version__,
         bayes_exact=reference is None,
-        traces=Traces.from_recorded(run.recorded, metadata),
+        traces=Traces.from_recorded(run.recorded, header),
     )
+
+
+def _adapt(
+    agent: Any, task: MetaTask, env_id: str, seed: int, agent_name: str | None, deterministic: bool
+) -> tuple[Any, str, bool]:
+    """``agent`` behind the Agent protocol for ``task`` (a SPEC string resolved, a callable or a
+    ``predict`` object given the task's kind), its name in the report, and whether the scorer
+    still has to act deterministically (a ``predict`` object is told to act so itself)."""
+    if isinstance(agent, str):
+        spec = agent
+        agent = resolve_agent(spec, task, seed=seed, argument="agent")
+        agent_name = spec if agent_name is None else agent_name
+    adapted = as_agent(agent)
+    if isinstance(adapted, CallableAgent) and not adapted.kind_fixed:
+        adapted = CallableAgent(adapted.fn, kind=task.kind, name=adapted.name)
+    if isinstance(adapted, PredictAgent):
+        # a predict object acts itself: deterministic=True is passed on to its predict
+        own_kind = adapted.kind if adapted.kind_fixed else task.kind
+        adapted = adapted.with_kind(own_kind, check_bool("deterministic", deterministic))
+        deterministic = False
+    task.check_agent_kind(getattr(adapted, "kind", None), agent_display_name(adapted), env_id)
+    name = agent_name if agent_name is not None else agent_display_name(adapted)
+    return adapted, name, deterministic
 
 
 # ----------------------------------------------------------------------------------------------

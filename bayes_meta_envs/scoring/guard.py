@@ -46,8 +46,6 @@ from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.rollout import Cursor, OutputKind
 from bayes_meta_envs.task import MetaTask
 
-__all__ = ["PROB_ATOL", "Guard", "check_score_memory"]
-
 #: Tolerance of the probability checks (sum to 1, non-negative).
 PROB_ATOL = 1e-6
 _LOCATE_MAX_ROWS = 10_000  # rows tried one by one to find the one that makes the agent raise

@@ -8,8 +8,6 @@ from bayes_meta_envs.errors import wrong_type
 from bayes_meta_envs.rollout import Estimate
 from bayes_meta_envs.scoring.report import ScoreReport
 
-__all__ = ["comparison_table"]
-
 _WIDTH = 17  # of each number column: "mean ± ci95"
 
 

@@ -29,16 +29,6 @@ from bayes_meta_envs.agents.lstm.config import LSTMConfig
 from bayes_meta_envs.agents.run_folder import TRAINER_STATE_FILE, check_same_run
 from bayes_meta_envs.errors import CheckpointError
 
-__all__ = [
-    "CHECKPOINT_FILES",
-    "FORMAT_VERSION",
-    "Restored",
-    "read_checkpoint",
-    "rng_from_json",
-    "rng_to_json",
-    "write_checkpoint",
-]
-
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1

@@ -14,8 +14,6 @@ from torch.nn import functional
 from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.families import ConjugateFamily
 
-__all__ = ["torch_log_likelihood"]
-
 
 def torch_log_likelihood(
     family: ConjugateFamily, action: torch.Tensor, x: torch.Tensor

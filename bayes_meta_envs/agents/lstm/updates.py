@@ -32,16 +32,6 @@ from bayes_meta_envs.agents.lstm.torch_families import torch_log_likelihood
 from bayes_meta_envs.envs import MetaVectorEnv
 from bayes_meta_envs.task import MetaTask
 
-__all__ = [
-    "BanditEpisode",
-    "bandit_update",
-    "collect_bandit_episode",
-    "gae",
-    "logit_cap_penalty",
-    "prediction_update",
-    "step_baseline",
-]
-
 
 @dataclass(frozen=True)
 class BanditEpisode:

@@ -27,8 +27,6 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from bayes_meta_envs.agents.recurrent_ppo.config import RecurrentPPOConfig
 
-__all__ = ["LinearEmbedding", "build_model", "isolated_global_rng", "seed_global_rng"]
-
 
 class LinearEmbedding(BaseFeaturesExtractor):
     """SB3 features extractor ``x -> W x + b`` (the LSTM meta-learner's input layer)."""
