@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from bayes_meta_envs._validate import check_path
 from bayes_meta_envs.agents import recipes
 from bayes_meta_envs.agents.run_folder import KNOWN_ALGOS, read_algo, run_of
 from bayes_meta_envs.errors import CheckpointError, invalid, wrong_type
+from bayes_meta_envs.protocol import Agent
 
 __all__ = [
     "ZOO_ALGOS",
@@ -68,7 +68,7 @@ def zoo_path(name: str) -> Path:
     return ZOO_DIR / bare
 
 
-def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Any:
+def load(path: str | os.PathLike[str], *, seed: int | None = None) -> Agent:
     """Load a saved agent folder, or a zoo agent by name, as an object following the Agent
     protocol.
 

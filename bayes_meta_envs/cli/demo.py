@@ -31,6 +31,7 @@ from bayes_meta_envs.agents.lstm.config import DEMO_CONFIG, LSTMConfig
 from bayes_meta_envs.analysis import plots
 from bayes_meta_envs.baselines.registry import BANDIT_BASELINES, BASELINE_LABELS, make_baseline
 from bayes_meta_envs.cli._common import evaluation_line, flag, option, positive_float
+from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.scoring import ScoreReport, score
 from bayes_meta_envs.scoring.tables import comparison_table
 from bayes_meta_envs.task import task_of
@@ -133,7 +134,7 @@ def _save(
 
 
 def _score_all(
-    agent: Any, episodes: int, seed: int, progress: bool | None
+    agent: Agent, episodes: int, seed: int, progress: bool | None
 ) -> dict[str, ScoreReport]:
     """The LSTM and every bandit baseline scored on the same ``episodes`` and ``seed``."""
     task = task_of(ENV_ID)
