@@ -22,7 +22,11 @@ optimal retirement time ``tau >= 1`` (``dV/dlambda`` is propagated by the same r
 root is found by Newton's method (``lambda <- lambda + g / W``; each iterate is the reward rate
 ``R / W`` of a feasible stopping rule, which converges in a handful of steps on a piecewise linear
 function), for many states at once: one backward induction over the tree of depth ``depth``
-below every root, vectorised over roots (numpy only).
+below every root, vectorised over blocks of roots of similar index (numpy only). Each depth of
+the tree is computed only in a band: rows below it have retired (exactly); rows above it, whose
+posterior is so far above the retirement reward that ``P(theta <= lambda) < 5e-18``, take a
+closed-form bound (:func:`~bayes_meta_envs.baselines.gittins_calibration.calibration_pass`),
+which keeps every bound below rigorous.
 
 Truncation. The tree is cut ``depth`` pulls below the root. At the cut the arm's value is bounded
 below by freezing the belief, ``max(lambda, p) / (1 - gamma)`` (a feasible policy), and above by
@@ -35,8 +39,8 @@ lies below it), itself a lower bound of the true index; and with ``g <= g_hi`` (
 at the cut) and slope ``<= -1``, the true index lies in ``[lambda, lambda + g_hi(lambda)]``. One
 extra backward induction evaluates ``g_hi`` at the final ``lambda``; that certified error is
 returned by
-:func:`compute_gittins_indices`; the depth is multiplied by 1.5 for any root where it exceeds
-``tol`` (default ``1e-7``), so every index this module returns is within ``1e-7`` of the true
+:func:`compute_gittins_indices`; a root whose error exceeds ``tol`` (default ``1e-7``) takes
+another Newton step, or a 1.5 times deeper tree once Newton has converged, so every index this module returns is within ``1e-7`` of the true
 infinite-horizon index (the shipped tables record their largest certified error, ``max_error``).
 In practice the depth is ``log(1e-5) / log(gamma)`` (110 for gamma = 0.9, 1146 for 0.99).
 
@@ -59,9 +63,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from bayes_meta_envs._validate import check_bool, check_int, check_number
+from bayes_meta_envs.baselines.gittins_calibration import calibration_pass
 from bayes_meta_envs.baselines.limits import (
     check_gittins_depth,
     check_table_size,
@@ -86,7 +90,8 @@ FloatArray = NDArray[np.float64]
 SHIPPED_GAMMAS: tuple[float, ...] = (0.5, 0.7, 0.9, 0.95, 0.99)
 
 DEFAULT_TOL = 1e-7
-_CHUNK = 64  # roots per vectorised block (keeps the working set a few MB)
+_CHUNK = 128  # roots per vectorised block (keeps the working set a few MB)
+_COARSE = (16, 4, 2)  # coarse depths depth // f solved first
 
 
 # ----------------------------------------------------------------------------------------------
@@ -140,56 +145,6 @@ def default_depth(gamma: float) -> int:
 # ----------------------------------------------------------------------------------------------
 
 
-def _calibration_pass(
-    a0: FloatArray, b0: FloatArray, lam: FloatArray, gamma: float, depth: int, upper: bool
-) -> tuple[FloatArray, FloatArray]:
-    """``(g, W)`` at the roots ``(a0, b0)`` for retirement rewards ``lam`` (all shape ``(R,)``).
-
-    ``g = C - lam / (1 - gamma)`` and ``W = -dg/dlam``; ``upper`` selects the full-information
-    value at the cut instead of the frozen-belief value (see the module docstring).
-    """
-    inv = 1.0 / (1.0 - gamma)
-    n0 = a0 + b0
-    stop = lam * inv
-    # layout (depth + 1, R): row i = i successes below the root, one column per root
-    a_i = np.arange(depth + 1, dtype=np.float64)[:, None] + a0
-    n_cut = n0 + depth
-    p = a_i / n_cut
-    if upper:
-        b_cut = n_cut - a_i
-        below = special.betainc(a_i, b_cut, lam)  # P(theta <= lam)
-        below1 = special.betainc(a_i + 1.0, b_cut, lam)
-        v = (lam * below + p * (1.0 - below1)) * inv  # E[max(lam, theta)] / (1 - gamma)
-        dv = below * inv
-    else:
-        v = np.maximum(lam, p) * inv
-        dv = np.where(lam >= p, inv, 0.0)
-    c_buf, e_buf, p_buf = np.empty_like(v), np.empty_like(v), np.empty_like(v)
-    m_buf = np.empty(v.shape, dtype=bool)
-    for d in range(depth - 1, -1, -1):
-        w = d + 1
-        pd, c, e, mask = p_buf[:w], c_buf[:w], e_buf[:w], m_buf[:w]
-        np.multiply(a_i[:w], 1.0 / (n0 + d), out=pd)
-        # c = p + gamma * (V_fail + p * (V_success - V_fail))
-        np.subtract(v[1 : w + 1], v[:w], out=c)
-        c *= pd
-        c += v[:w]
-        c *= gamma
-        c += pd
-        np.subtract(dv[1 : w + 1], dv[:w], out=e)
-        e *= pd
-        e += dv[:w]
-        e *= gamma
-        if d == 0:
-            return c[0] - stop, inv - e[0]
-        np.less_equal(c, stop, out=mask)
-        np.maximum(c, stop, out=c)
-        np.putmask(e, mask, inv)
-        v, c_buf = c_buf, v
-        dv, e_buf = e_buf, dv
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 class GittinsResult(NamedTuple):
     """Indices and their certified error bounds, as returned by :func:`compute_gittins_indices`."""
 
@@ -199,28 +154,45 @@ class GittinsResult(NamedTuple):
 
 
 def _newton_block(
-    a0: FloatArray, b0: FloatArray, gamma: float, depth: int, tol: float, lam: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+    a0: FloatArray, b0: FloatArray, gamma: float, depth: int, tol: float, lam: FloatArray,
+    coarse: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
     """Newton on the calibration equation, coarse-to-fine in the depth; certified error bound.
 
-    Every Newton iterate after the first is a lower bound of the truncated root (tangents of a
-    convex function), which is itself a lower bound of the true index (the frozen-belief value at
-    the cut is a lower bound), and the truncated root grows with the depth, so solving at depth
-    ``depth // 4`` and ``depth // 2`` first gives a start from the left that needs one full-depth
-    step. The final bound: ``nu`` lies in ``[lam, lam + g_hi(lam)]`` (slope <= -1).
+    Every Newton iterate is a lower bound of the truncated root (a tangent of a convex function
+    lies below it), which is itself a lower bound of the true index (the frozen-belief value at
+    the cut is a lower bound), and the truncated root grows with the depth, so solving at depths
+    ``depth // 16``, ``depth // 4`` and ``depth // 2`` first (``coarse``) gives a start from the
+    left that needs one full-depth step. Roots are processed in blocks of similar index (sorted
+    before every level), so that a block shares its band of live rows. The final bound: ``nu`` lies in ``[lam, lam + g_hi(lam)]`` (slope
+    <= -1). Returns ``(lam, error bound, last full-depth Newton step)``.
     """
-    levels = [d for d in (depth // 4, depth // 2) if d >= 8] + [depth]
-    for level in levels:
-        # coarse levels: iterate to convergence; full depth: one step (the certificate below
-        # catches a step that was not enough, and the caller then retries deeper)
-        for _ in range(60 if level < depth else 1):
-            g, w = _calibration_pass(a0, b0, lam, gamma, level, upper=False)
-            step = g / w
-            lam = np.clip(lam + step, 0.0, 1.0)
-            if np.all(np.abs(step) <= tol):
-                break
-    g_hi, _ = _calibration_pass(a0, b0, lam, gamma, depth, upper=True)
-    return lam, np.maximum(g_hi, 0.0)
+    levels = [depth // f for f in _COARSE if depth // f >= 8 and coarse] + [depth]
+    lam = lam.copy()
+    err, last = np.empty_like(lam), np.empty_like(lam)
+    for level in [*levels, -1]:
+        # roots of similar index share their retired rows: process them together (the sort
+        # changes only the grouping, not any root's arithmetic)
+        order = np.argsort(lam, kind="stable")
+        for s in range(0, order.size, _CHUNK):
+            idx = order[s : s + _CHUNK]
+            ai, bi, li = a0[idx], b0[idx], lam[idx]
+            if level < 0:
+                g_hi, _ = calibration_pass(ai, bi, li, gamma, depth, upper=True)
+                err[idx] = np.maximum(g_hi, 0.0)
+                continue
+            # coarse levels: iterate to convergence; full depth: one step (the certificate
+            # catches a step that was not enough, and the caller then steps again or deepens)
+            for _ in range(60 if level < depth else 1):
+                g, w = calibration_pass(ai, bi, li, gamma, level, upper=False)
+                step = g / w
+                li = np.clip(li + step, 0.0, 1.0)
+                if np.all(np.abs(step) <= tol):
+                    break
+            lam[idx] = li
+            if level == depth:
+                last[idx] = step
+    return lam, err, last
 
 
 def compute_gittins_indices(
@@ -230,9 +202,10 @@ def compute_gittins_indices(
 
     ``a`` and ``b`` are broadcast together; any positive reals are accepted. Newton's method on
     the calibration equation (module docstring) runs for all states at once; the truncation depth
-    starts at :func:`default_depth` and is multiplied by 1.5 for every state whose certified error
-    ``max(g_hi, -g_lo)`` exceeds ``tol``. Returns the indices, the certified error bounds and the
-    depth used per state.
+    starts at :func:`default_depth`. A state whose certified error exceeds ``tol`` takes another
+    full-depth Newton step if its last one moved by more than ``tol``, else its depth is
+    multiplied by 1.5. Returns the indices, the certified error bounds and the depth used per
+    state.
     """
     g = check_gamma(gamma)
     aa, bb = _broadcast(a, b)
@@ -241,19 +214,21 @@ def compute_gittins_indices(
     out = np.empty(af.shape)
     err = np.empty(af.shape)
     used = np.empty(af.shape, dtype=np.int64)
-    todo = np.arange(af.size)
     d = default_depth(g) if depth is None else check_int("depth", depth, 1)
     check_gittins_depth(g, d)
     out[:] = af / (af + bf)  # start at the posterior mean (the index is at least the mean)
-    while todo.size:
-        for s in range(0, todo.size, _CHUNK):
-            idx = todo[s : s + _CHUNK]
-            out[idx], err[idx] = _newton_block(af[idx], bf[idx], g, d, tol, out[idx])
-            used[idx] = d
-        todo = todo[err[todo] > tol]
-        d = (3 * d) // 2
-        if todo.size:
-            check_gittins_depth(g, d)
+    pending = [(np.arange(af.size), d, True)]
+    while pending:
+        todo, d, coarse = pending.pop()
+        out[todo], err[todo], step = _newton_block(af[todo], bf[todo], g, d, tol, out[todo], coarse)
+        used[todo] = d
+        failed = err[todo] > tol
+        moving = failed & (np.abs(step) > tol)
+        if np.any(failed & ~moving):
+            check_gittins_depth(g, (3 * d) // 2)
+            pending.append((todo[failed & ~moving], (3 * d) // 2, False))
+        if np.any(moving):
+            pending.append((todo[moving], d, False))
     return GittinsResult(out.reshape(shape), err.reshape(shape), used.reshape(shape))
 
 
