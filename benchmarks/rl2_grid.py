@@ -174,7 +174,9 @@ def main() -> None:
     parser.add_argument("--train-lstm", metavar="DIR", help="train the LSTM cells, then exit")
     parser.add_argument("--budget-minutes", type=float, default=7.0)
     parser.add_argument("--horizons", help="comma-separated subset of 10,100,500")
-    parser.add_argument("--cells", help="cells to train or score, e.g. 5x100,10x100")
+    parser.add_argument(
+        "--cells", help="cells to train or score (also restricts the grid), e.g. 5x100,50x100"
+    )
     parser.add_argument("--lstm-only", action="store_true", help="print the LSTM rows only")
     args = parser.parse_args()
     cells = (
@@ -198,6 +200,8 @@ def main() -> None:
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     for h in horizons:
         for k in ARMS:
+            if args.cells and (k, h) not in cells:
+                continue
             t0 = time.perf_counter()
             rows: dict[str, str] = {}
             agents = {

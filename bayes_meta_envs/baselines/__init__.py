@@ -31,6 +31,7 @@ from bayes_meta_envs.baselines.finite_gittins import (
     finite_gittins_table,
 )
 from bayes_meta_envs.baselines.gittins import gittins_index, gittins_table
+from bayes_meta_envs.baselines.info_relaxation import information_relaxation_bound
 from bayes_meta_envs.baselines.policy_value import exact_bayes_gap, exact_policy_value
 from bayes_meta_envs.baselines.predictors import PluginPredictorAgent, PriorPredictorAgent
 from bayes_meta_envs.baselines.registry import (
@@ -71,6 +72,7 @@ __all__ = [
     "finite_gittins_table",
     "gittins_index",
     "gittins_table",
+    "information_relaxation_bound",
     "lagrangian_bound",
     "make_baseline",
     "solve_bandit",

@@ -32,6 +32,11 @@ def test_bracket_holds_where_the_dp_fits(k: int, h: int, prior: object) -> None:
     assert not b.exact
     assert b.lower <= exact <= b.upper
     assert b.upper <= b.perfect_information + 1e-12
+    # the least of the upper bounds computed: Lagrangian, information relaxation, perfect info
+    names = [name for name, _ in b.upper_candidates]
+    assert len(names) == 3 and any(n.startswith("information relaxation") for n in names)
+    assert (b.upper_method, b.upper) == min(b.upper_candidates, key=lambda c: c[1])
+    assert all(value >= exact for _, value in b.upper_candidates)
     # the reference (finite-horizon Gittins) is within its interval of the exact value or below
     assert b.reference_value - 2 * b.reference_ci95 <= exact
     upper, prices = lagrangian_bound(k, h, prior)
