@@ -4,7 +4,8 @@ Run: ``python benchmarks/rl2_grid.py [--quick] [--episodes N] [--lstm-dir DIR]``
 Train the LSTM rows first (optional): ``python benchmarks/rl2_grid.py --train-lstm DIR
 --budget-minutes M [--cells 5x10,5x100]`` trains one LSTM meta-learner (``agents.lstm``, the
 reward the agent sees) per cell (default ``LSTM_CELLS``) into ``DIR/k{K}_h{H}``; past the exact
-DP its periodic evaluation is against the reference policy (:class:`ReferenceEvalTrainer`).
+DP the trainer's periodic evaluation is against the reference policy (its records say
+``"bayes_exact": 0.0``).
 ``--lstm-dir DIR --lstm-only [--cells ...]`` prints just the LSTM rows.
 
 Rows, each the mean total reward per episode (± its 95% interval) over ``--episodes`` episodes
@@ -45,8 +46,6 @@ from bayes_meta_envs.baselines import (
     UCB1Agent,
     bayes_value_bounds,
 )
-from bayes_meta_envs.rollout import paired_rollout
-from bayes_meta_envs.scoring.beyond import reference_agent
 
 ARMS = (5, 10, 50)
 HORIZONS = (10, 100, 500)
@@ -113,33 +112,6 @@ def run_lstm(run_dir: str, k: int, h: int, episodes: int) -> tuple[float, float]
     return report.mean_return.mean, report.mean_return.ci95
 
 
-class ReferenceEvalTrainer(LSTMTrainer):
-    """The LSTM trainer with its periodic evaluation against the reference policy (finite-horizon
-    Gittins) where the exact DP does not fit: the trainer's own evaluation needs the exact DP. Its
-    history's ``bayes_gap`` is then the gap to the reference, not to the Bayes-optimal agent."""
-
-    def evaluate(self) -> dict[str, float]:
-        reference = reference_agent(self.task)
-        if reference is None:
-            return super().evaluate()
-        run = paired_rollout(
-            self.agent(),
-            self.task,
-            episodes=self.config.eval_episodes,
-            seed=self.config.eval_seed,
-            reference=reference,
-        )
-        gap, gap_q = run.estimate("bayes_gap"), run.estimate("bayes_gap_q")
-        return {
-            "bayes_gap": gap.mean,
-            "bayes_gap_ci95": gap.ci95,
-            "bayes_gap_q": gap_q.mean,
-            "bayes_gap_q_ci95": gap_q.ci95,
-            "return": run.estimate("return").mean,
-            "agreement": run.estimate("agreement").mean,
-        }
-
-
 def train_lstms(out: str, minutes: float, cells: list[tuple[int, int]]) -> None:
     for k, h in cells:
         cfg = LSTMConfig(
@@ -156,7 +128,7 @@ def train_lstms(out: str, minutes: float, cells: list[tuple[int, int]]) -> None:
             num_threads=1,
         )
         t0 = time.perf_counter()
-        trainer = ReferenceEvalTrainer(cfg, os.path.join(out, f"k{k}_h{h}"), overwrite=True)
+        trainer = LSTMTrainer(cfg, os.path.join(out, f"k{k}_h{h}"), overwrite=True)
         result = trainer.train()
         last = result.history[-1] if result.history else {}
         print(

@@ -17,6 +17,7 @@ from bayes_meta_envs.agents.lstm import (  # noqa: E402
     LSTMTrainer,
     latest_checkpoint,
 )
+from bayes_meta_envs.baselines import FiniteGittinsAgent  # noqa: E402
 from bayes_meta_envs.errors import (  # noqa: E402
     CheckpointError,
     InvalidArgumentError,
@@ -185,6 +186,22 @@ def test_history_records_use_the_score_report_names(tmp_path, env_id, keys):
     estimate = run.estimate(main)
     assert result.final_eval[main] == estimate.mean
     assert result.final_eval[f"{main}_ci95"] == estimate.ci95
+
+
+def test_past_the_exact_dp_the_evaluation_runs_beside_the_reference(tmp_path):
+    # 11 arms over 13 pulls: the exact DP is not used (more than 10 arms and 12 pulls), so the
+    # records are against the finite-horizon Gittins reference and say so
+    env_kwargs = {"n_arms": 11, "horizon": 13}
+    trainer = LSTMTrainer(tiny(env_kwargs=env_kwargs, total_updates=1), tmp_path)
+    result = trainer.train()
+    assert all(set(r) == BANDIT_RECORD | {"bayes_exact"} for r in result.history)
+    assert all(r["bayes_exact"] == 0.0 for r in result.history)
+    reference = FiniteGittinsAgent(11, 13)
+    run = paired_rollout(
+        trainer.agent(), trainer.task, episodes=64, seed=1_000_003, reference=reference
+    )
+    assert result.final_eval["bayes_gap"] == run.estimate("bayes_gap").mean
+    assert result.final_eval["return"] == run.estimate("return").mean
 
 
 # --- learning ---------------------------------------------------------------------------------

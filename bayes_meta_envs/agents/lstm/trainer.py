@@ -12,7 +12,10 @@ joins ``history.json`` under the names :class:`~bayes_meta_envs.scoring.ScoreRep
   agent's trajectory: far less noisy, the curve to read), ``return`` and ``agreement``;
 * prediction: ``log_loss``, ``excess_log_loss``, ``excess_log_loss_ci95`` and ``kl``;
 
-each record also holds ``update``, ``env_steps`` and ``wall_seconds``.
+each record also holds ``update``, ``env_steps`` and ``wall_seconds``. Past the exact DP (a
+bandit too large for it) the evaluation runs beside the finite-horizon Gittins reference policy
+instead, and its records hold ``"bayes_exact": 0.0``: their ``bayes_gap`` is the gap to that
+reference, not to the Bayes-optimal agent.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from bayes_meta_envs.agents.lstm.config import LSTMConfig
 from bayes_meta_envs.agents.lstm.net import build_net, resolve_device
 from bayes_meta_envs.agents.lstm.updates import bandit_update, prediction_update
 from bayes_meta_envs.agents.run_folder import RunFolder, TrainEvent
+from bayes_meta_envs.baselines import FiniteGittinsAgent
+from bayes_meta_envs.baselines.bounds import dp_fits
 from bayes_meta_envs.errors import require, wrong_type
 from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.task import task_of
@@ -203,12 +208,25 @@ class LSTMTrainer:
 
         One :func:`~bayes_meta_envs.rollout.paired_rollout` beside the Bayes-optimal agent, as
         :func:`~bayes_meta_envs.scoring.score` runs it; the statistics are named as in the score
-        report (see the module docstring).
+        report (see the module docstring). A bandit whose exact DP is not used
+        (:func:`~bayes_meta_envs.baselines.bounds.dp_fits`) is evaluated beside the reference
+        policy, the finite-horizon Gittins index, instead, and its record says so with
+        ``"bayes_exact": 0.0`` (its ``bayes_gap`` is then the gap to the reference).
         """
+        task = self.task
+        reference = None
+        if task.is_bandit and not dp_fits(task.n_arms, task.horizon, task.arms.prior):
+            reference = FiniteGittinsAgent(
+                task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time
+            )
         run = paired_rollout(
-            self.agent(), self.task, episodes=self.config.eval_episodes, seed=self.config.eval_seed
+            self.agent(),
+            task,
+            episodes=self.config.eval_episodes,
+            seed=self.config.eval_seed,
+            reference=reference,
         )
-        record = {}
+        record = {} if reference is None else {"bayes_exact": 0.0}
         for name in self.task.traits.eval_metrics:
             if name.endswith("_ci95"):
                 record[name] = run.estimate(name.removesuffix("_ci95")).ci95
