@@ -2,7 +2,8 @@
 
 Compares, in one run, the vectorised calibration of :mod:`bayes_meta_envs.baselines.gittins`
 (Newton on all states at once, coarse-to-fine depth, retired rows skipped, roots grouped by
-index, certified error) with two references: the 0.3 calibration (:func:`old_indices`: the same
+index, certified error), alone and split over two worker processes (every other state each: the
+2-core figure), with two references: the 0.3 calibration (:func:`old_indices`: the same
 Newton method without skipping retired rows, chunks in table order, depths 1/4 and 1/2 before the
 full depth; timed on the whole table, and its largest difference from the new table printed) and
 a naive per-state bisection on the retirement reward, one plain backward induction (numpy over
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import time
 import tracemalloc
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 from scipy import special
@@ -97,6 +99,19 @@ def naive_index(a0: float, b0: float, gamma: float, depth: int, iters: int = 34)
     return (lo + hi) / 2
 
 
+def _half(args: tuple[np.ndarray, np.ndarray, float]) -> np.ndarray:
+    return compute_gittins_indices(args[0], args[1], args[2]).indices
+
+
+def two_processes(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
+    """The library's calibration on two worker processes, each on every other state."""
+    out = np.empty(a.shape)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(_half, [(a[k::2], b[k::2], gamma) for k in (0, 1)]))
+    out[0::2], out[1::2] = parts
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Gittins table benchmark")
     parser.add_argument("--gamma", type=float, action="append", help="default: 0.9 and 0.99")
@@ -120,6 +135,10 @@ def main() -> None:
         t_vec, c_vec = time.perf_counter() - t0, time.process_time() - c0
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+        t0 = time.perf_counter()
+        two = two_processes(a.astype(float), b.astype(float), gamma)
+        t_two = time.perf_counter() - t0
+        assert np.max(np.abs(two - res.indices)) <= 1e-12
         t0, c0 = time.perf_counter(), time.process_time()
         old = old_indices(a.astype(float), b.astype(float), gamma)
         t_old, c_old = time.perf_counter() - t0, time.process_time() - c0
@@ -131,18 +150,19 @@ def main() -> None:
         t_naive = (time.perf_counter() - t0) / len(pick) * a.size
         diff = float(np.max(np.abs(np.array(naive) - res.indices[pick])))
         rows.append(
-            (gamma, a.size, int(default_depth(gamma)), t_vec, t_old, c_vec, c_old, t_naive, peak,
+            (gamma, a.size, int(default_depth(gamma)), t_vec, t_two, t_old, c_vec, c_old, t_naive, peak,
              float(np.max(np.abs(old - res.indices))), diff, float(res.error_bound.max()))
         )  # fmt: skip
     print(
-        f"{'gamma':>6} {'states':>7} {'depth':>6} {'new s':>7} {'0.3 s':>7} {'new CPU s':>10}"
+        f"{'gamma':>6} {'states':>7} {'depth':>6} {'new s':>7} {'new 2 proc. s':>14} {'0.3 s':>7}"
+        f" {'new CPU s':>10}"
         f" {'0.3 CPU s':>10} {'speed-up':>9}"
         f" {'naive s (extrap.)':>18} {'peak MiB':>9} {'|new - 0.3|':>12} {'|new - naive|':>14}"
         f" {'cert. error':>12}"
     )
-    for g, n, d, tv, to, cv, co, tn, pk, dold, df, err in rows:
+    for g, n, d, tv, t2, to, cv, co, tn, pk, dold, df, err in rows:
         print(
-            f"{g:>6g} {n:>7d} {d:>6d} {tv:>7.2f} {to:>7.2f} {cv:>10.2f} {co:>10.2f}"
+            f"{g:>6g} {n:>7d} {d:>6d} {tv:>7.2f} {t2:>14.2f} {to:>7.2f} {cv:>10.2f} {co:>10.2f}"
             f" {co / cv:>9.2f} {tn:>18.1f}"
             f" {pk / 2**20:>9.1f} {dold:>12.1e} {df:>14.1e} {err:>12.1e}"
         )

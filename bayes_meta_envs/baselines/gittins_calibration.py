@@ -51,7 +51,7 @@ def calibration_pass(
     c_buf, e_buf, p_buf = np.empty_like(v), np.empty_like(v), np.empty_like(v)
     m_buf = np.empty(v.shape, dtype=bool)
     for d in range(depth - 1, -1, -1):
-        lo = max(lo - 1, 0) if d else 0
+        lo = min(max(lo - 1, 0), d)  # at depth d the rows are 0..d; row 0 is always computed
         hi = max(top[d], lo + 1)
         if hi + 1 > top[d + 1]:  # children above the band of depth d + 1: closed form
             kids = slice(top[d + 1], hi + 1)

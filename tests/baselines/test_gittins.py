@@ -106,6 +106,13 @@ def test_banded_calibration_pass_matches_the_whole_tree(
     assert np.all(np.isnan(w)) if upper else np.all(w >= 1.0)
 
 
+def test_huge_counts_where_every_row_retires() -> None:
+    # a whole depth of the tree can retire at once (the belief hardly moves): found by fuzzing
+    for a, b in [(1e12, 1.0), (1.0, 1e12), (1e12, 1e12), (5e6, 5e6)]:
+        nu = gittins_index(a, b, 0.9)
+        assert a / (a + b) - 1e-12 <= nu <= a / (a + b) + 1e-6
+
+
 def test_recomputed_table_equals_the_shipped_one() -> None:
     # the shipped gamma = 0.99 table was computed by 0.3's calibration (no bands, blocks in table
     # order); the banded one reproduces it to rounding
