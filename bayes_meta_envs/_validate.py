@@ -10,9 +10,11 @@ from __future__ import annotations
 import inspect
 import math
 import os
-from collections.abc import Iterable, Mapping
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, Union
 
 import numpy as np
 
@@ -20,12 +22,16 @@ from bayes_meta_envs.errors import invalid, unknown_argument, wrong_type
 
 __all__ = [
     "StrictArguments",
+    "check_agent",
+    "check_annotated",
     "check_arguments",
     "check_bool",
+    "check_callable",
     "check_choice",
     "check_finite",
     "check_int",
     "check_mapping",
+    "check_matrix",
     "check_number",
     "check_optional_bool",
     "check_path",
@@ -179,6 +185,90 @@ def _holds_bool(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_holds_bool(v) for v in value)
     return False
+
+
+def check_matrix(name: str, value: Any, *, min_rows: int = 1) -> np.ndarray:
+    """``value`` as a finite float64 matrix ``(rows, columns)`` with at least ``min_rows`` rows
+    and one column (:func:`check_real_array`'s types; NaN and infinities refused)."""
+    expected = f"a finite 2-d array of real numbers with at least {min_rows} rows"
+    arr = check_real_array(name, value, expected)
+    if arr.ndim != 2 or arr.shape[0] < min_rows or arr.shape[1] < 1:
+        raise invalid(name, _array_repr(value, arr), expected)
+    if not np.isfinite(arr).all():
+        raise invalid(name, _array_repr(value, arr), expected)
+    return arr
+
+
+def _array_repr(value: Any, arr: np.ndarray) -> str:
+    """What a message says of an array argument: its shape, and its values when few."""
+    return repr(value) if arr.size <= 8 else f"<array of shape {arr.shape}>"
+
+
+def check_callable(name: str, value: Any, *, allow_none: bool = False) -> Any:
+    """``value`` if it is callable (or ``None`` when ``allow_none``)."""
+    if value is None and allow_none:
+        return None
+    if not callable(value) or isinstance(value, type):
+        raise wrong_type(name, value, "a callable or None" if allow_none else "a callable")
+    return value
+
+
+#: The methods of the Agent protocol (:mod:`bayes_meta_envs.protocol`).
+AGENT_METHODS = ("initial_state", "update", "output")
+
+
+def check_agent(name: str, value: Any, *, allow_none: bool = False) -> Any:
+    """``value`` if it follows the Agent protocol (callable ``initial_state``, ``update`` and
+    ``output``), or ``None`` when ``allow_none``: the guard of every function that is handed an
+    agent object (an SB3 model or a callable goes through :func:`~bayes_meta_envs.agents.resolve`
+    first)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, type) or not all(callable(getattr(value, m, None)) for m in AGENT_METHODS):
+        expected = "an agent (initial_state, update and output methods)"
+        raise wrong_type(name, value, expected + (" or None" if allow_none else ""))
+    return value
+
+
+def check_annotated(name: str, value: Any, hint: Any) -> None:
+    """Refuse ``value`` when it is not of the type ``hint`` (a resolved annotation): ``str``,
+    ``bool``, ``int`` (not a bool), ``float`` (an int or float, not a bool), a ``dict`` (any
+    mapping), a ``Literal`` (one of its values) or an optional (``X | None``) of these; other
+    hints pass. Values are not converted nor ranges checked: this is the type guard that runs
+    before a class's own checks, so that those never see, say, an array where a string
+    belongs."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return
+        inner = [o for o in options if o is not type(None)]
+        if len(inner) == 1:
+            check_annotated(name, value, inner[0])
+        return
+    if origin is Literal:
+        check_choice(name, value, typing.get_args(hint))
+        return
+    expected = _TYPE_CHECKS.get(origin or hint)
+    if expected is not None and not expected[0](value):
+        raise wrong_type(name, value, expected[1])
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, _INT_TYPES) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, (bool, np.bool_))
+
+
+_TYPE_CHECKS: dict[Any, tuple[Callable[[Any], bool], str]] = {
+    str: (lambda v: isinstance(v, str), "a str"),
+    bool: (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
+    int: (_is_int, "an int"),
+    float: (_is_number, "a number"),
+    dict: (lambda v: isinstance(v, Mapping), "a dict"),
+}
 
 
 def check_path(name: str, value: Any) -> Path:

@@ -14,13 +14,24 @@ Because the state is a plain array, analysis code can read any agent's states.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bayes_meta_envs._validate import check_bool, check_number, check_real_array, check_seed
+from bayes_meta_envs._limits import check_memory, nbytes
+from bayes_meta_envs._validate import (
+    StrictArguments,
+    check_bool,
+    check_int,
+    check_number,
+    check_real_array,
+    check_seed,
+)
 from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.task import KIND_TRAITS, TaskKind
 
@@ -61,7 +72,7 @@ def tie_split(values: ArrayLike, atol: float = 1e-9) -> NDArray[np.float64]:
     return best / best.sum(axis=-1, keepdims=True)
 
 
-class BaseAgent(ABC):
+class BaseAgent(StrictArguments, ABC):
     """Base class of the package's agents: the protocol plus stable-baselines3's ``predict``.
 
     Subclasses set ``kind`` ("bandit" or "prediction") and implement ``initial_state``, ``update``
@@ -70,6 +81,21 @@ class BaseAgent(ABC):
     """
 
     kind: AgentKind = "bandit"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Guard the protocol methods each subclass defines, and its public methods that read a
+        state (one parameter, ``state``: ``counts``, ``posterior``, ...), with
+        :func:`_guarded`, so that every agent of the package refuses a bad batch size, state or
+        observation with a package error naming it, whichever subclass implements the method.
+        (Unknown constructor keywords are refused by :class:`StrictArguments`.)"""
+        super().__init_subclass__(**kwargs)
+        for name, fn in list(cls.__dict__.items()):
+            if not inspect.isfunction(fn) or getattr(fn, "__isabstractmethod__", False):
+                continue
+            if name in ("initial_state", "update", "output"):
+                setattr(cls, name, _guarded(name, name, fn))
+            elif not name.startswith("_") and _parameters(fn) == ["self", "state"]:
+                setattr(cls, name, _guarded("output", name, fn))  # reads a state as output does
 
     def __init__(self, *, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(check_seed("seed", seed, allow_none=True))
@@ -90,6 +116,8 @@ class BaseAgent(ABC):
     def act(self, out: np.ndarray, deterministic: bool = False) -> np.ndarray:
         """Turn ``output`` into actions: sample (or take the argmax of) probabilities for bandits;
         the predictive parameters themselves for prediction tasks."""
+        deterministic = check_bool("deterministic", deterministic)
+        out = _real_matrix("out", out, None, None, "")
         return KIND_TRAITS[self.kind].act(out, self.rng, deterministic)
 
     def predict(
@@ -134,6 +162,89 @@ class BaseAgent(ABC):
     def __repr__(self) -> str:
         name = self.name
         return name if name.endswith(")") else f"{name}()"  # LSTMAgent(env, hidden=32) has one
+
+
+def _guarded(kind: str, attr: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (the method ``attr`` of a :class:`BaseAgent` subclass, checked as the protocol
+    method ``kind``) behind the checks of its arguments: ``batch_size`` an int >= 1 whose
+    states fit the memory budget; ``state`` a real ``(B, D)`` array of the width
+    :meth:`~BaseAgent.initial_state` gives; ``obs`` a real ``(B, obs_dim)`` array with the
+    state's rows (of the layout's width when the agent knows it). Arrays are passed on as they
+    are (no copy, no cast). Only the outermost call is checked: a subclass that calls its
+    parent's method (``super().update(state[:, :-1], obs)``) may hand it a narrower state."""
+    if getattr(fn, "__guarded__", False):
+        return fn
+
+    def outermost(self: BaseAgent) -> bool:
+        return getattr(type(self), attr, None) is wrapper
+
+    @functools.wraps(fn)
+    def initial_state(self: BaseAgent, batch_size: int) -> np.ndarray:
+        if not outermost(self):
+            return fn(self, batch_size)
+        batch_size = check_int("batch_size", batch_size, 1)
+        width = _state_width(self) or 1
+        check_memory(nbytes(batch_size, width), "the states", batch_size=batch_size)
+        state = fn(self, batch_size)
+        shape = np.shape(state)
+        self.__dict__["_guard_state_width"] = shape[-1] if len(shape) == 2 else None
+        return state
+
+    @functools.wraps(fn)
+    def update(self: BaseAgent, state: np.ndarray, obs: np.ndarray) -> np.ndarray:
+        if not outermost(self):
+            return fn(self, state, obs)
+        s = _state_batch(self, state)
+        width = getattr(getattr(self, "layout", None), "size", None)
+        o = _real_matrix("obs", obs, s.shape[0], width, "the state's rows")
+        return fn(self, s, o)
+
+    @functools.wraps(fn)
+    def output(self: BaseAgent, state: np.ndarray) -> np.ndarray:
+        return fn(self, _state_batch(self, state) if outermost(self) else state)
+
+    wrappers: dict[str, Callable[..., Any]] = {
+        "initial_state": initial_state,
+        "update": update,
+        "output": output,
+    }
+    wrapper = wrappers[kind]
+    wrapper.__guarded__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _parameters(fn: Callable[..., Any]) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+def _state_width(agent: BaseAgent) -> int | None:
+    """The width ``D`` of the states ``agent.initial_state`` gave last (recorded by its guard,
+    so no extra call is made: an agent may count its calls); ``None`` before its first call or
+    when it is 0 (an adapter whose width is known only after its first update)."""
+    width = agent.__dict__.get("_guard_state_width")
+    return None if not width else int(width)
+
+
+def _state_batch(agent: BaseAgent, state: object) -> np.ndarray:
+    return _real_matrix("state", state, None, _state_width(agent), "initial_state's width")
+
+
+def _real_matrix(
+    name: str, value: object, rows: int | None, width: int | None, why: str
+) -> np.ndarray:
+    """``value`` as a real 2-d array (itself when it is one) with ``rows`` rows and ``width``
+    columns when given."""
+    dims = f"({'B' if rows is None else rows}, {'D' if width is None else width})"
+    expected = f"a real array of shape {dims}"
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        arr = value
+    else:
+        arr = check_real_array(name, value, expected)
+    if arr.ndim != 2 or (rows is not None and arr.shape[0] != rows) or arr.shape[0] < 1:
+        raise invalid(name, f"<array of shape {arr.shape}>", expected)
+    if width is not None and arr.shape[1] != width:
+        raise invalid(name, f"<array of shape {arr.shape}>", f"{expected} ({why})")
+    return arr
 
 
 def _observation_batch(observation: object, layout: object) -> np.ndarray:

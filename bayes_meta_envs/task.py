@@ -35,7 +35,12 @@ from bayes_meta_envs.envs import (
     MetaVectorEnv,
     ObsLayout,
 )
-from bayes_meta_envs.errors import InvalidArgumentError, UnknownEnvironmentError, invalid
+from bayes_meta_envs.errors import (
+    InvalidArgumentError,
+    UnknownEnvironmentError,
+    invalid,
+    wrong_type,
+)
 from bayes_meta_envs.families import BetaBernoulliArms, ConjugateFamily
 
 __all__ = [
@@ -334,6 +339,14 @@ def task_of(env: Any, **kwargs: Any) -> MetaTask:
         env_id=env_id,
         env_kwargs=jsonable(dict(kwargs)),
     )
+
+
+def check_task(name: str, value: object) -> MetaTask:
+    """``value`` if it is a :class:`MetaTask` (the guard of the functions that take a task
+    rather than an env; :func:`task_of` makes one from an env or an id)."""
+    if not isinstance(value, MetaTask):
+        raise wrong_type(name, value, "a MetaTask (bayes_meta_envs.task_of(env))")
+    return value
 
 
 def _registered_id(env: object, base: object) -> str | None:

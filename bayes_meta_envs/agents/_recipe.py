@@ -27,16 +27,27 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._limits import check_memory, nbytes
-from bayes_meta_envs._validate import StrictArguments, check_int, check_mapping, check_number
+from bayes_meta_envs._validate import (
+    StrictArguments,
+    check_annotated,
+    check_int,
+    check_mapping,
+    check_number,
+)
 from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 
+#: The most torch threads a config may ask for.
+MAX_THREADS = 1024
 #: ``format_version`` of the ``config.json`` written since 0.3 (flat; 0.1/0.2 wrote 1).
 CONFIG_FORMAT_VERSION = 2
 #: The fields every recipe's config has, under these names.
@@ -84,6 +95,18 @@ def flatten_config(data: Mapping[str, Any]) -> dict[str, Any]:
     return d
 
 
+_FIELD_TYPES: dict[str, dict[str, Any]] = {}
+
+
+def _field_types(cls: Any) -> dict[str, Any]:
+    """The resolved annotation of each dataclass field of ``cls`` (cached by class)."""
+    key = f"{cls.__module__}.{cls.__qualname__}"
+    if key not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls)
+        _FIELD_TYPES[key] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return _FIELD_TYPES[key]
+
+
 @dataclass(frozen=True)
 class RecipeConfig(StrictArguments):
     """Base class of every recipe's config: a frozen dataclass with the fields of
@@ -107,9 +130,21 @@ class RecipeConfig(StrictArguments):
     num_threads: int = 1
 
     def __post_init__(self) -> None:
+        self._check_types()
         self._check_shared()
         self._check()
         self._check_memory()
+
+    def _check_types(self) -> None:
+        """The type guard of every field, before the checks of :meth:`_check_shared` and
+        :meth:`_check` (which may branch on any field): a value that is not a plain scalar (an
+        array, a list, an object) in a field annotated as one is refused naming the field. Plain
+        scalars of the wrong kind are left to those checks, whose messages state the range."""
+        for name, hint in _field_types(type(self)).items():
+            value = getattr(self, name)
+            if value is None or isinstance(value, (str, bool, int, float, np.generic)):
+                continue
+            check_annotated(name, value, hint)
 
     def _check_memory(self) -> None:
         """Refuse, before torch allocates anything, a network and a training batch over the
@@ -133,6 +168,10 @@ class RecipeConfig(StrictArguments):
         self._set("env_kwargs", check_mapping("env_kwargs", self.env_kwargs, allow_none=False))
         self._set("seed", check_int("seed", self.seed, 0))
         self._set("num_threads", check_int("num_threads", self.num_threads, 1))
+        if self.seed >= 2**63:  # torch's seeds are below 2**63
+            raise invalid("seed", self.seed, "an int in [0, 2**63 - 1]")
+        if self.num_threads > MAX_THREADS:  # torch's thread count is a C int
+            raise invalid("num_threads", self.num_threads, f"an int in [1, {MAX_THREADS}]")
         if self.budget_minutes is not None:
             self._set(
                 "budget_minutes",

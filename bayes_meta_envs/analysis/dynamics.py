@@ -23,22 +23,29 @@ import numpy as np
 from sklearn.manifold import MDS
 from threadpoolctl import threadpool_limits
 
-from bayes_meta_envs._validate import check_int
+from bayes_meta_envs._validate import (
+    check_agent,
+    check_bool,
+    check_int,
+    check_mapping,
+    check_path,
+)
 from bayes_meta_envs.agents import lstm  # torch only when LSTMAgent is reached
 from bayes_meta_envs.analysis.maps import collect_states
 from bayes_meta_envs.analysis.references import LogStatsAgent
 from bayes_meta_envs.analysis.simulation import simulate, untrained_twin
 from bayes_meta_envs.baselines import BayesPredictorAgent, bayes_agent
-from bayes_meta_envs.errors import CheckpointError
+from bayes_meta_envs.errors import CheckpointError, wrong_type
 from bayes_meta_envs.families import GammaExponential
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.rollout import paired_rollout
-from bayes_meta_envs.task import MetaTask
+from bayes_meta_envs.task import MetaTask, check_task
 
 __all__ = [
     "CheckpointRow",
     "RunEmbedding",
     "behaviour",
+    "check_checkpoints",
     "checkpoint_dirs",
     "load_checkpoints",
     "log_spaced",
@@ -50,7 +57,7 @@ __all__ = [
 
 def checkpoint_dirs(run: str | os.PathLike[str]) -> list[tuple[int, Path]]:
     """``(update, folder)`` of every ``checkpoints/ckpt_NNNNNN`` of a run folder, in order."""
-    root = Path(run) / "checkpoints"
+    root = check_path("run", run) / "checkpoints"
     if not root.is_dir():
         raise CheckpointError(f"run folder {str(run)!r} has no checkpoints/ folder")
     out = []
@@ -84,13 +91,16 @@ def load_checkpoints(
     or with ``count`` about that many log-spaced ones (:func:`log_spaced`), preceded by the
     untrained network of the run's configuration at update 0 (its initial weights: the network
     is built from the config's seed)."""
+    with_untrained = check_bool("with_untrained", with_untrained)
+    every = check_int("every", every, 1)
+    count = None if count is None else check_int("count", count, 2)
     found = checkpoint_dirs(run)
     if not found:
         raise CheckpointError(f"run folder {str(run)!r} has no checkpoints")
     if count is not None:
         keep = [found[i] for i in log_spaced([step for step, _ in found], count)]
     else:
-        keep = found[check_int("every", every, 1) - 1 :: every]
+        keep = found[every - 1 :: every]
         if not keep or keep[-1] != found[-1]:
             keep.append(found[-1])
     agents: list[tuple[int, Agent]] = [(step, lstm.LSTMAgent.load(p)) for step, p in keep]
@@ -126,6 +136,29 @@ def behaviour(agent: Agent, task: MetaTask, *, episodes: int, seed: int) -> dict
     }
 
 
+def check_checkpoints(name: str, value: Any) -> list[tuple[int, Agent]]:
+    """``value`` as a list of ``(update, agent)`` pairs (what :func:`load_checkpoints` returns):
+    the guard of the functions that read checkpoints."""
+    expected = "a list of (update, agent) pairs"
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise wrong_type(name, value, expected)
+    out = []
+    for i, pair in enumerate(value):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise wrong_type(f"{name}[{i}]", pair, "an (update, agent) pair")
+        out.append(
+            (check_int(f"{name}[{i}][0]", pair[0], 0), check_agent(f"{name}[{i}][1]", pair[1]))
+        )
+    return out
+
+
+def _check_run(task: Any, episodes: Any, seed: Any) -> tuple[MetaTask, int, int]:
+    """The task, episodes and seed shared by the analyses of checkpoints (the seed is also
+    scikit-learn's ``random_state``: below 2**32)."""
+    task = check_task("task", task)
+    return task, check_int("episodes", episodes, 10), check_int("seed", seed, 0, 2**32 - 1)
+
+
 @dataclass(frozen=True)
 class CheckpointRow:
     """One checkpoint of a run: behaviour and both directions of simulation with Bayes."""
@@ -146,6 +179,8 @@ def training_dynamics(
     checkpoints: list[tuple[int, Agent]], task: MetaTask, *, episodes: int, seed: int
 ) -> list[CheckpointRow]:
     """Behaviour and D_s/D_o (both directions, histories of the target) at each checkpoint."""
+    checkpoints = check_checkpoints("checkpoints", checkpoints)
+    task, episodes, seed = _check_run(task, episodes, seed)
     bayes = structural_bayes(task)
     rows = []
     key = task.traits.headline
@@ -206,6 +241,11 @@ def mds_of_runs(
 
     Shared inputs: every agent reads the histories the Bayes-optimal agent generates (bandits)
     or the same observations (prediction); performance: each agent's own paired rollout."""
+    runs = {
+        str(name): check_checkpoints(f"runs[{name!r}]", ckpts)
+        for name, ckpts in check_mapping("runs", runs, allow_none=False).items()
+    }
+    task, episodes, seed = _check_run(task, episodes, seed)
     bayes = bayes_agent(task)
     labels: list[tuple[str, int]] = []
     agents: list[Agent] = []

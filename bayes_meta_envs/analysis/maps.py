@@ -14,12 +14,17 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from bayes_meta_envs._validate import check_int, check_seed
+from bayes_meta_envs._limits import check_memory, nbytes
+from bayes_meta_envs._validate import check_agent, check_int, check_matrix, check_seed
 from bayes_meta_envs.baselines import BayesOptimalAgent
+from bayes_meta_envs.errors import invalid
 from bayes_meta_envs.protocol import Agent
-from bayes_meta_envs.task import MetaTask
+from bayes_meta_envs.task import MetaTask, check_task
 
-__all__ = ["PairedStates", "StateMap", "collect_states", "fit_map", "project"]
+__all__ = ["MIN_FIT_ROWS", "PairedStates", "StateMap", "collect_states", "fit_map", "project"]
+
+#: The fewest rows :func:`fit_map` fits on (its early stopping validates on 15% of them).
+MIN_FIT_ROWS = 10
 
 # ----------------------------------------------------------------------------------------------
 # paired states
@@ -46,6 +51,9 @@ def collect_states(
     """Run ``condition`` on ``episodes`` episodes of ``task`` and feed its observations to both
     ``source`` and ``target``; keep their states and outputs after every update. Bandit actions
     are drawn from ``condition``'s output probabilities by inverse CDF with seeded uniforms."""
+    source, target = check_agent("source", source), check_agent("target", target)
+    condition = check_agent("condition", condition)
+    task = check_task("task", task)
     episodes = check_int("episodes", episodes, 1)
     env_ss, action_ss = np.random.SeedSequence(check_seed("seed", seed)).spawn(2)
     rng = np.random.Generator(np.random.PCG64(action_ss))
@@ -106,9 +114,16 @@ def fit_map(
     hidden: int = 128,
     max_iter: int = 150,
 ) -> StateMap:
-    """Fit ``phi`` on rows ``source (N, Ds) -> target (N, Dt)``: MLP with early stopping."""
-    x = np.asarray(source, dtype=np.float64)
-    y = np.asarray(target, dtype=np.float64)
+    """Fit ``phi`` on rows ``source (N, Ds) -> target (N, Dt)``: MLP with early stopping (15%
+    of the rows validate, so ``N >= 10``)."""
+    x = check_matrix("source", source, min_rows=MIN_FIT_ROWS)
+    y = check_matrix("target", target, min_rows=MIN_FIT_ROWS)
+    if y.shape[0] != x.shape[0]:
+        raise invalid("target", f"<array of shape {y.shape}>", f"{x.shape[0]} rows, as source")
+    seed = check_int("seed", seed, 0, 2**32 - 1)  # scikit-learn's random_state
+    hidden = check_int("hidden", hidden, 1)
+    max_iter = check_int("max_iter", max_iter, 1)
+    check_memory(nbytes(hidden, x.shape[1] + y.shape[1] + 1, 8), "the map's MLP", hidden=hidden)
     pca = None
     if pca_components is not None:
         n = check_int("pca_components", pca_components, 1, min(x.shape))

@@ -62,7 +62,13 @@ import numpy as np
 
 from bayes_meta_envs._io import atomic_write_text
 from bayes_meta_envs._stats import Estimate
-from bayes_meta_envs._validate import check_choice, check_int, check_seed
+from bayes_meta_envs._validate import (
+    check_agent,
+    check_choice,
+    check_int,
+    check_mapping,
+    check_seed,
+)
 from bayes_meta_envs.analysis.maps import PairedStates, StateMap, collect_states, fit_map, project
 from bayes_meta_envs.analysis.stepwise import (
     MappedAgent,
@@ -225,7 +231,8 @@ def simulate(
         map_width: hidden units of phi (>= 1). map_seed: phi's seed (default ``seed``); the
             histories stay those of ``seed``.
     """
-    task = task_of(env, **dict(env_kwargs or {}))
+    source, target = check_agent("source", source), check_agent("target", target)
+    task = task_of(env, **check_mapping("env_kwargs", env_kwargs))
     episodes = check_int("episodes", episodes, 10)
     seed = int(check_seed("seed", seed) or 0)
     if isinstance(condition, str):
@@ -235,7 +242,11 @@ def simulate(
             else source
         )
     else:
-        cond_agent = condition
+        cond_agent = check_agent("condition", condition)
+    if not (control is None or isinstance(control, str)):
+        check_agent("control", control)
+    elif control is not None and control != "auto":
+        raise invalid("control", control, "'auto', an agent or None")
     if pca_components is not None:
         pca_components = check_int("pca_components", pca_components, 1)
     width = check_int("map_width", map_width, 1)
@@ -267,16 +278,12 @@ def _with(r: SimulationResult, **changes: Any) -> SimulationResult:
 def _control(source: Agent, target: Agent, control: Any) -> tuple[Agent, Agent] | None:
     if control is None:
         return None
-    if isinstance(control, str):
-        if control != "auto":
-            raise invalid("control", control, "'auto', an agent or None")
+    if isinstance(control, str):  # "auto" (simulate checked it)
         twin = untrained_twin(source)
         if twin is not None:
             return twin, target
         twin = untrained_twin(target)
         return None if twin is None else (source, twin)
-    if not all(hasattr(control, m) for m in ("initial_state", "update", "output")):
-        raise invalid("control", control, "'auto', an agent or None")
     return control, target
 
 

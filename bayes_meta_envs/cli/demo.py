@@ -25,13 +25,14 @@ from typing import Any
 
 from bayes_meta_envs import agents
 from bayes_meta_envs._io import atomic_write_text
-from bayes_meta_envs._validate import check_int
+from bayes_meta_envs._validate import check_int, check_path
 from bayes_meta_envs.agents import lstm
 from bayes_meta_envs.agents.lstm.config import DEMO_CONFIG, LSTMConfig
 from bayes_meta_envs.analysis import plots
 from bayes_meta_envs.baselines.registry import BANDIT_BASELINES, BASELINE_LABELS, make_baseline
 from bayes_meta_envs.cli._common import evaluation_line, flag, option, positive_float
 from bayes_meta_envs.protocol import Agent
+from bayes_meta_envs.rollout import DEFAULT_BATCH_SIZE, check_rollout_memory
 from bayes_meta_envs.scoring import ScoreReport, score
 from bayes_meta_envs.scoring.tables import comparison_table
 from bayes_meta_envs.task import task_of
@@ -61,8 +62,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     episodes = check_int("--episodes", args.episodes, minimum=1)
-    out = Path(args.out)
+    out = check_path("--out", args.out)
     task = task_of(ENV_ID)
+    # the scoring after training must fit: refuse its size now, not after the training
+    check_rollout_memory(task, episodes, 0, min(episodes, DEFAULT_BATCH_SIZE))
     config = LSTMConfig(
         **{
             **DEMO_CONFIG,

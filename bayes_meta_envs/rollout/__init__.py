@@ -53,9 +53,18 @@ from collections.abc import Callable
 
 import numpy as np
 
+from bayes_meta_envs._limits import check_memory, nbytes
 from bayes_meta_envs._stats import Z95, Curve, Estimate
-from bayes_meta_envs._validate import check_int, check_seed
+from bayes_meta_envs._validate import (
+    check_agent,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_int,
+    check_seed,
+)
 from bayes_meta_envs.baselines import FiniteGittinsAgent
+from bayes_meta_envs.errors import wrong_type
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.rollout._records import (
     BANDIT_CURVES,
@@ -68,7 +77,7 @@ from bayes_meta_envs.rollout._records import (
     PairedRollout,
 )
 from bayes_meta_envs.rollout._runs import RUNS, Batches, Recorder, RunSetup, collect
-from bayes_meta_envs.task import MetaTask, held_out_seed
+from bayes_meta_envs.task import MetaTask, check_task, held_out_seed
 
 __all__ = [
     "BANDIT_CURVES",
@@ -119,21 +128,59 @@ def paired_rollout(
             (its index stands for the Q-values, so ``bayes_*`` statistics are against it, and
             ``bayes_gap_q`` is not a Bayes gap), and ``bayes_value`` is not reported.
     """
+    agent = check_agent("agent", agent)
+    task = check_task("task", task)
     episodes = check_int("episodes", episodes, 1)
     seed = int(check_seed("seed", seed) or 0)
-    batch = min(episodes, DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
     if batch_size is not None:
-        check_int("batch_size", batch_size, 1)
+        batch_size = check_int("batch_size", batch_size, 1)
+    batch = min(episodes, DEFAULT_BATCH_SIZE if batch_size is None else batch_size)
+    if outputs is None:
+        outputs = task.traits.outputs
+    else:
+        check_choice("outputs", outputs, _OUTPUT_KINDS[task.traits.outputs])
+    record = check_int("record", record, 0)
+    if cursor is not None and not isinstance(cursor, Cursor):
+        raise wrong_type("cursor", cursor, "a rollout Cursor or None")
+    check_callable("on_batch", on_batch, allow_none=True)
+    if reference is not None and not (task.is_bandit and isinstance(reference, FiniteGittinsAgent)):
+        raise wrong_type("reference", reference, "a FiniteGittinsAgent of a bandit task, or None")
+    check_rollout_memory(task, episodes, min(record, episodes), batch)
     env_ss, action_ss = np.random.SeedSequence(seed).spawn(2)
     env_seed = int(env_ss.generate_state(1, dtype=np.uint64)[0])
     batches = Batches(episodes, batch, env_seed, cursor or Cursor(), Recorder(record))
     rng = np.random.Generator(np.random.PCG64(action_ss))
-    outputs = task.traits.outputs if outputs is None else outputs
     run = RUNS[task.kind](RunSetup(agent, task, batches, rng, outputs, reference))
     return collect(run, batches, on_batch)
 
 
+#: The output kinds an agent may give on a task, by the kind of the task's Bayes-optimal agent.
+_OUTPUT_KINDS: dict[str, tuple[OutputKind, ...]] = {
+    "probabilities": ("probabilities", "actions"),
+    "predictive": ("predictive",),
+}
+
+
+def check_rollout_memory(task: MetaTask, episodes: int, record: int, batch: int) -> None:
+    """Refuse, before a run, ``episodes`` (and ``record`` recorded episodes) whose arrays
+    would exceed the memory budget: about 16 float64 statistics per episode, the batch's
+    per-step arrays, and the recorded per-step rows (the agent's own state not counted: it is
+    not known before the run)."""
+    h = task.horizon
+    width = task.obs_dim + task.output_dim
+    bayes = task.bayes_state_dim
+    per_trace_step = 4 * task.obs_dim + 16 + 8 * (2 * task.output_dim + bayes)
+    need = (
+        nbytes(episodes, 16)
+        + nbytes(batch, h, width + bayes, 4)
+        + nbytes(record, h, per_trace_step, itemsize=1)
+    )
+    check_memory(need, "the rollout's arrays", episodes=episodes, record_traces=record)
+
+
 def agent_output_kind(task: MetaTask, provides_probabilities: bool) -> OutputKind:
     """The :data:`OutputKind` of an agent on ``task``."""
+    task = check_task("task", task)
+    provides_probabilities = check_bool("provides_probabilities", provides_probabilities)
     outputs = task.traits.outputs
     return "actions" if outputs == "probabilities" and not provides_probabilities else outputs

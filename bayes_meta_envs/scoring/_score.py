@@ -187,7 +187,12 @@ def score(
             (bandits; see "Acting deterministically" in the module docstring).
         time_limit: seconds one call of the agent (``initial_state``, ``update``, ``output``)
             may take; a call that takes longer ends the run with a ``ScoringError`` (``None``,
-            the default: no limit).
+            the default: no limit). Each call then runs in a daemon thread; Python cannot stop
+            a thread, so the call that ran over is abandoned, not killed: it goes on until the
+            agent's code returns (its result is dropped) and holds what that code holds (a
+            core, if it spins). It never keeps the process from exiting and later ``score()``
+            calls are unaffected; to get the core back from an agent that may spin forever,
+            score it in a process of its own.
 
     Returns:
         A :class:`~bayes_meta_envs.scoring.report.ScoreReport`, with ``traces`` when recorded.

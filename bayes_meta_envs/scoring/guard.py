@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bayes_meta_envs._limits import check_memory, nbytes
 from bayes_meta_envs._validate import check_number
 from bayes_meta_envs.errors import ScoringError
 from bayes_meta_envs.protocol import Agent
@@ -264,23 +263,6 @@ def _run_into(
         box.put((True, fn(*args)))
     except BaseException as exc:  # handed to the caller's thread
         box.put((False, exc))
-
-
-def check_score_memory(task: MetaTask, episodes: int, record: int, batch: int) -> None:
-    """Refuse, before a scoring run, ``episodes`` (and ``record`` recorded episodes) whose arrays
-    would exceed the memory budget: about 16 float64 statistics per episode, the batch's
-    per-step arrays, and the traces' per-step rows (the agent's own state not counted: it is
-    not known before the run)."""
-    h = task.horizon
-    width = task.obs_dim + task.output_dim
-    bayes = task.bayes_state_dim
-    per_trace_step = 4 * task.obs_dim + 16 + 8 * (2 * task.output_dim + bayes)
-    need = (
-        nbytes(episodes, 16)
-        + nbytes(batch, h, width + bayes, 4)
-        + nbytes(record, h, per_trace_step, itemsize=1)
-    )
-    check_memory(need, "the scoring run's arrays", episodes=episodes, record_traces=record)
 
 
 def _locate(fn: Callable[..., Any], args: tuple[np.ndarray, ...]) -> int | None:

@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bayes_meta_envs.errors import InvalidArgumentError, invalid
+from bayes_meta_envs._validate import check_int
+from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
 from bayes_meta_envs.protocol import BaseAgent
 from bayes_meta_envs.rollout import BANDIT_KLS, BANDIT_RETURNS, Curve, Estimate
 from bayes_meta_envs.scoring.traces import Traces
@@ -198,7 +199,7 @@ class ScoreReport:
     # --- convenient accessors ---
     def metric(self, name: str) -> Estimate | None:
         """The estimate called ``name`` (``None`` when unavailable); raises for unknown names."""
-        if name not in self.metrics:
+        if not isinstance(name, str) or name not in self.metrics:
             raise invalid("name", name, f"one of {sorted(self.metrics)}")
         return self.metrics[name]
 
@@ -321,6 +322,7 @@ class ScoreReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text; :meth:`from_json` reads it back to an equal report."""
+        indent = None if indent is None else check_int("indent", indent, 0, 64)
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
@@ -368,6 +370,8 @@ class ScoreReport:
     @classmethod
     def from_json(cls, text: str) -> ScoreReport:
         """Read a report written by :meth:`to_json`."""
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise wrong_type("text", text, "score-report JSON text")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -53,8 +53,8 @@ from typing import Any
 import numpy as np
 
 from bayes_meta_envs._io import atomic_write
-from bayes_meta_envs._validate import check_path
-from bayes_meta_envs.errors import MissingFileError, TraceSchemaError
+from bayes_meta_envs._validate import check_mapping, check_path
+from bayes_meta_envs.errors import MissingFileError, TraceSchemaError, wrong_type
 
 __all__ = ["DEFAULT_TRACE_EPISODES", "TRACE_KIND", "TRACE_SCHEMA_VERSION", "Traces", "load_traces"]
 
@@ -160,6 +160,8 @@ class Traces:
         cls, recorded: Mapping[str, np.ndarray], metadata: dict[str, Any]
     ) -> Traces | None:
         """The traces of a rollout's ``recorded`` arrays (``None`` when it recorded nothing)."""
+        recorded = check_mapping("recorded", recorded, allow_none=False)
+        metadata = check_mapping("metadata", metadata, allow_none=False)
         if not recorded:
             return None
         return cls(**{n: recorded[n] for n in ARRAY_FIELDS}, metadata=metadata)
@@ -167,6 +169,12 @@ class Traces:
     @classmethod
     def concatenate(cls, parts: list[Traces], metadata: dict[str, Any]) -> Traces:
         """Join traces of consecutive batches along the episode axis."""
+        if not isinstance(parts, (list, tuple)) or not parts:
+            raise wrong_type("parts", parts, "a non-empty list of Traces")
+        for i, part in enumerate(parts):
+            if not isinstance(part, Traces):
+                raise wrong_type(f"parts[{i}]", part, "a Traces")
+        metadata = check_mapping("metadata", metadata, allow_none=False)
         arrays = {n: np.concatenate([getattr(p, n) for p in parts]) for n in ARRAY_FIELDS}
         return cls(**arrays, metadata=metadata)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from bayes_meta_envs._io import jsonable
+from bayes_meta_envs._limits import check_memory, nbytes
 from bayes_meta_envs._validate import check_choice, check_int, check_mapping, check_seed
 from bayes_meta_envs.agents._recipe import flatten_config
 from bayes_meta_envs.agents.recipes import RECIPES
@@ -124,7 +125,10 @@ class SweepSpec:
         self._set("envs", _envs(self.envs))
         seeds = self.seeds
         if isinstance(seeds, int) and not isinstance(seeds, bool):
-            seeds = list(range(check_int("seeds", seeds, 1)))
+            n = check_int("seeds", seeds, 1)
+            # one trial (a config and a run folder) per seed: about 1 KiB each before any work
+            check_memory(nbytes(n, 1024, itemsize=1), "the sweep's trials", seeds=n)
+            seeds = list(range(n))
         if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
             raise invalid("seeds", self.seeds, "an int >= 1 or a non-empty list of seeds")
         seeds = tuple(int(check_seed("seeds", s) or 0) for s in seeds)

@@ -130,7 +130,7 @@ class LSTMAgent(BaseAgent):
     # --- persistence ---
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write ``model.safetensors`` and then ``config.json`` into the folder ``path``."""
-        out = Path(path)
+        out = check_path("path", path)
         out.mkdir(parents=True, exist_ok=True)
         run_folder.save_tensors(out / run_folder.WEIGHTS_FILE, self.net.state_dict())
         run_folder.write_config(out, self.config.to_dict())
@@ -140,7 +140,7 @@ class LSTMAgent(BaseAgent):
     def load(cls, path: str | os.PathLike[str], *, seed: int | None = None) -> LSTMAgent:
         """Load an agent folder (``config.json`` + ``model.safetensors``), or a checkpoint folder
         ``checkpoints/ckpt_NNNNNN`` of a run (its config is the run's)."""
-        p = Path(path)
+        p = check_path("path", path)
         config_dir = run_folder.run_of(p)  # a checkpoint folder's config is its run's
         data = run_folder.read_config(config_dir, algo=ALGO)
         try:

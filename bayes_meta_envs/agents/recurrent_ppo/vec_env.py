@@ -26,9 +26,11 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
+from bayes_meta_envs._limits import check_memory, nbytes
+from bayes_meta_envs._validate import check_int, check_mapping, check_seed
 from bayes_meta_envs.agents.recurrent_ppo.config import VECTORIZATIONS, Vectorization
 from bayes_meta_envs.envs import MetaVectorEnv, register_envs
-from bayes_meta_envs.errors import UnknownEnvironmentError, invalid
+from bayes_meta_envs.errors import UnknownEnvironmentError, invalid, wrong_type
 
 __all__ = ["NativeVecEnv", "make_sb3_vec_env", "reseed_vec_env", "wrap_native_vec_env"]
 
@@ -177,8 +179,16 @@ def make_sb3_vec_env(
     ``DummyVecEnv`` over ``Monitor``-wrapped single envs, sub-env ``i`` seeded with the ``i``-th
     child of ``SeedSequence(seed)``.
     """
+    if not isinstance(env_id, str):
+        raise wrong_type("env_id", env_id, "a registered environment id")
+    kwargs = check_mapping("env_kwargs", env_kwargs)
+    num_envs = check_int("num_envs", num_envs, 1)
+    seed = int(check_seed("seed", seed) or 0)
+    if not isinstance(vectorization, str) or vectorization not in VECTORIZATIONS:
+        raise invalid("vectorization", vectorization, " or ".join(map(repr, VECTORIZATIONS)))
+    # the dummy path builds one Python env (and Monitor) per copy before any array
+    check_memory(nbytes(num_envs, 16384, itemsize=1), "the single envs", num_envs=num_envs)
     register_envs()
-    kwargs = dict(env_kwargs or {})
     if vectorization == "native":
         try:
             venv = gym.make_vec(
@@ -191,7 +201,5 @@ def make_sb3_vec_env(
         sb3_env = wrap_native_vec_env(venv)
         sb3_env.seed(seed)
         return sb3_env
-    if vectorization == "dummy":
-        seeds = _spawn_seeds(seed, num_envs)
-        return DummyVecEnv([functools.partial(_monitored_env, env_id, kwargs, s) for s in seeds])
-    raise invalid("vectorization", vectorization, " or ".join(repr(v) for v in VECTORIZATIONS))
+    seeds = _spawn_seeds(seed, num_envs)  # "dummy"
+    return DummyVecEnv([functools.partial(_monitored_env, env_id, kwargs, s) for s in seeds])
