@@ -109,10 +109,11 @@ from bayes_meta_envs.rollout import (
     Estimate,
     PairedRollout,
     agent_output_kind,
+    check_rollout_memory,
     paired_rollout,
 )
 from bayes_meta_envs.scoring.beyond import beyond_dp_metrics, reference_agent
-from bayes_meta_envs.scoring.guard import Guard, check_score_memory
+from bayes_meta_envs.scoring.guard import Guard
 from bayes_meta_envs.scoring.report import ScoreReport, agent_display_name
 from bayes_meta_envs.scoring.traces import Traces
 from bayes_meta_envs.task import MetaTask, task_of
@@ -212,7 +213,7 @@ def score(
     limit = _check_record(record_traces, episodes)
     if batch_size is not None:
         check_int("batch_size", batch_size, 1)
-    check_score_memory(task, episodes, limit, min(episodes, batch_size or DEFAULT_BATCH_SIZE))
+    check_rollout_memory(task, episodes, limit, min(episodes, batch_size or DEFAULT_BATCH_SIZE))
     progress = check_optional_bool("progress", progress)
     env_id = task.env_id if task.env_id is not None else _env_name(env, task)
 

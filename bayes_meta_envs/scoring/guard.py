@@ -18,8 +18,9 @@ With ``time_limit`` (seconds), each call of the agent runs in a helper thread an
 takes longer ends the run with a :class:`~bayes_meta_envs.errors.ScoringError` (the hung thread
 is abandoned: Python cannot stop it, but it does not keep the process alive).
 
-:func:`check_score_memory` refuses, before the run, a number of episodes (and of recorded
-traces) whose arrays exceed the memory budget (:mod:`bayes_meta_envs._limits`).
+``check_rollout_memory`` (:mod:`bayes_meta_envs.rollout`) refuses, before the run, a number of
+episodes (and of recorded traces) whose arrays exceed the memory budget
+(:mod:`bayes_meta_envs._limits`).
 
 A failure (the agent raised, or returned something else) raises
 :class:`~bayes_meta_envs.errors.ScoringError` naming the agent, the episode (its global index in
