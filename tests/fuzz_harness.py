@@ -64,9 +64,6 @@ ALLOWED: dict[str, str] = {
     # address); the spec it takes is fuzzed (SweepSpec), and the checks it runs before Ray on
     # out_dir, address and the trials' configs are tested by tests/sweep and the probe
     "bayes_meta_envs.sweep.run_sweep": "starts Ray for any accepted value (see the comment)",
-    # the lead is rewriting analysis/report.py this session; the guards it needs are listed in
-    # issue 34's note (path: check_path; agent: check_agent; env: task_of first)
-    "bayes_meta_envs.analysis.embed": "pending: analysis/report.py (the lead's, this session)",
 }
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from bayes_meta_envs._io import atomic_write_text
-from bayes_meta_envs._validate import check_int, check_seed
+from bayes_meta_envs._validate import check_agent, check_int, check_path, check_seed
 from bayes_meta_envs.agents import load
 from bayes_meta_envs.analysis import figures
 from bayes_meta_envs.analysis.dynamics import (
@@ -44,7 +44,7 @@ from bayes_meta_envs.analysis.maps import collect_states, fit_map
 from bayes_meta_envs.analysis.markdown import report_markdown, results_json
 from bayes_meta_envs.analysis.study import TaskStudy, study_task
 from bayes_meta_envs.baselines import bayes_agent
-from bayes_meta_envs.errors import invalid, wrong_type
+from bayes_meta_envs.errors import MissingFileError, invalid, wrong_type
 from bayes_meta_envs.protocol import Agent
 from bayes_meta_envs.task import MetaTask, task_of
 
@@ -75,6 +75,14 @@ def embed(
     """The embedding PNG: PCA of ``agent``'s states and of the Bayes states on the Bayes agent's
     histories, coloured by the posterior mean of arm 1 (bandits) or the Bayes predictive's first
     parameter (prediction), one episode drawn through both, phi-mapped states overlaid."""
+    check_agent("agent", agent)
+    path = check_path("path", path)
+    if not isinstance(name, str):
+        raise wrong_type("name", name, "a string")
+    episodes = check_int("episodes", episodes, 1)
+    seed = int(check_seed("seed", seed) or 0)
+    if seed > 2**32 - 1:
+        raise invalid("seed", seed, "an int in [0, 2**32 - 1]")
     task = task_of(env)
     bayes = bayes_agent(task)
     paired = collect_states(agent, bayes, task, episodes=episodes, seed=seed, condition=bayes)
@@ -158,7 +166,9 @@ def _candidates(runs: Sequence[str | os.PathLike[str]]) -> list[Path]:
     for r in runs:
         if not isinstance(r, (str, os.PathLike)):
             raise wrong_type("runs", r, "a folder (str or path)")
-        p = Path(r)
+        p = check_path("runs", r)
+        if not p.exists():
+            raise MissingFileError(f"runs: {str(p)!r} does not exist")
         if (p / "config.json").is_file():
             found.append(p)
         elif p.is_dir():
@@ -168,6 +178,16 @@ def _candidates(runs: Sequence[str | os.PathLike[str]]) -> list[Path]:
                 elif q.is_dir():
                     found += [x for x in sorted(q.iterdir()) if (x / "config.json").is_file()]
     return found
+
+
+def _robustness_episodes(value: Sequence[int]) -> list[int]:
+    """``()`` or ``(base, larger)`` episodes of the robustness table, checked."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise wrong_type("robustness_episodes", value, "a sequence of two ints")
+    rob = [check_int("robustness_episodes", n, 10) for n in value]
+    if len(rob) not in (0, 2):
+        raise invalid("robustness_episodes", value, "() or (base, larger)")
+    return rob
 
 
 def _signal(agent: Any, task: MetaTask) -> str:
@@ -251,22 +271,25 @@ def write_report(
     check_int("checkpoint_every", checkpoint_every, 1)
     count = check_int("checkpoints", checkpoints, 2)
     jobs = check_int("jobs", jobs, 1)
-    if isinstance(robustness_episodes, (str, bytes)) or not isinstance(
-        robustness_episodes, Sequence
-    ):
-        raise wrong_type("robustness_episodes", robustness_episodes, "a sequence of two ints")
-    rob = [check_int("robustness_episodes", n, 10) for n in robustness_episodes]
-    if len(rob) not in (0, 2):
-        raise invalid("robustness_episodes", robustness_episodes, "() or (base, larger)")
+    rob = _robustness_episodes(robustness_episodes)
     for name, text in (("command", command), ("notes", notes)):
         if not isinstance(text, str):
             raise wrong_type(name, text, "a string")
     if not isinstance(agents, dict):
         raise wrong_type("agents", agents, "a dict of name -> agent")
+    for name, agent in agents.items():
+        if not isinstance(name, str):
+            raise wrong_type("agents", name, "str names")
+        check_agent(f"agents[{name!r}]", agent)
     seed = int(check_seed("seed", seed) or 0)
-    folder = Path(out)
+    if seed > 2**32 - 3:  # the maps' seeds (seed, seed + 1, seed + 2) seed scikit-learn
+        raise invalid("seed", seed, "an int in [0, 2**32 - 3]")
+    folder = check_path("out", out)
+    candidates = _candidates(runs)
+    if not agents and not candidates:
+        raise invalid("runs", runs, "run folders (or folders holding them) when no agent is named")
     folder.mkdir(parents=True, exist_ok=True)
-    run_tasks = [(p, _run_task(p)) for p in _candidates(runs)]
+    run_tasks = [(p, _run_task(p)) for p in candidates]
     tasks: dict[MetaTask, tuple[str, dict[str, Agent], list[Path]]] = {}
     for name, agent in agents.items():
         tasks.setdefault(agent_task(agent), (name, {name: agent}, []))

@@ -18,6 +18,7 @@ from bayes_meta_envs.analysis import embed, write_report
 from bayes_meta_envs.analysis.dynamics import load_checkpoints
 from bayes_meta_envs.baselines import bayes_agent
 from bayes_meta_envs.cli import main
+from bayes_meta_envs.errors import InvalidArgumentError, InvalidArgumentTypeError, MissingFileError
 from bayes_meta_envs.task import task_of
 
 RUN = Path(__file__).parent / "data" / "tiny-bernoulli"
@@ -70,6 +71,21 @@ def test_tasks_analysed_in_parallel_give_the_same_report(tmp_path: Path) -> None
     results = [json.loads((p.parent / "results.json").read_text()) for p in (one, both)]
     assert [t["task"] for t in results[0]["tasks"]] == [t["task"] for t in results[1]["tasks"]]
     assert results[0] == results[1]
+
+
+def test_bad_arguments_are_refused_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(InvalidArgumentTypeError, match="out"):
+        write_report({"tiny": load(RUN)}, "")  # "" would be the working directory
+    with pytest.raises(MissingFileError, match="nope"):
+        write_report({}, out, runs=[tmp_path / "nope"])
+    with pytest.raises(InvalidArgumentError, match="runs"):
+        write_report({}, out, runs=[])
+    with pytest.raises(InvalidArgumentTypeError, match="agents"):
+        write_report({"x": object()}, out)
+    with pytest.raises(InvalidArgumentError, match="seed"):
+        write_report({"tiny": load(RUN)}, out, seed=2**32)
+    assert not out.exists()
 
 
 def test_cli_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
