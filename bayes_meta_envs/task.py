@@ -79,6 +79,8 @@ class KindTraits:
             predictive's parameters are the action). An agent that hands back actions instead of
             its output gives probabilities only where this is false.
         normalised_scale: what 0 and 1 of ``normalised_score`` stand for.
+        headline_axis: the headline as a plot's axis names it.
+        headline_unit: the headline with its unit, as a report's table names it.
     """
 
     kind: TaskKind
@@ -89,6 +91,8 @@ class KindTraits:
     fixed_signal: str | None
     samples_actions: bool
     normalised_scale: str
+    headline_axis: str
+    headline_unit: str
 
     def act(self, out: np.ndarray, rng: np.random.Generator, deterministic: bool) -> np.ndarray:
         """The actions of an agent whose output is ``out``: bandits sample an arm from each row's
@@ -131,6 +135,8 @@ KIND_TRAITS: dict[str, KindTraits] = {
         fixed_signal=None,
         samples_actions=True,
         normalised_scale="random 0, Bayes 1",
+        headline_axis="Bayes gap (Q) / episode",
+        headline_unit="Bayes gap (Q) per episode",
     ),
     "prediction": KindTraits(
         kind="prediction",
@@ -141,6 +147,8 @@ KIND_TRAITS: dict[str, KindTraits] = {
         fixed_signal="log_loss",
         samples_actions=False,
         normalised_scale="prior predictive 0, Bayes 1",
+        headline_axis="excess log-loss / step",
+        headline_unit="excess log-loss, nats/step",
     ),
 }
 
@@ -222,6 +230,12 @@ class MetaTask:
                 f"{self.kind} environment"
             )
 
+    def require(self, kind: TaskKind, env: object) -> None:
+        """Refuse this task unless it is of ``kind`` (an agent's ``for_env`` made for one kind);
+        the message names ``env``."""
+        if self.kind != kind:
+            raise InvalidArgumentError(f"env must be a {kind} environment, got {env!r}")
+
     @property
     def n_arms(self) -> int:
         """Number of arms of a bandit task."""
@@ -245,6 +259,15 @@ class MetaTask:
         if self.is_bandit:
             return None
         return self.family.action_low, self.family.action_high
+
+    @property
+    def uninformed_output(self) -> np.ndarray:
+        """The output of an agent that has learnt nothing from the episode: uniform over a
+        bandit's arms, or the prior predictive's parameters."""
+        if self.is_bandit:
+            return np.full(self.n_arms, 1.0 / self.n_arms)
+        family = self.family
+        return np.asarray(family.predictive(family.prior_stats()[None, :])[0])
 
     @property
     def bayes_state_dim(self) -> int:

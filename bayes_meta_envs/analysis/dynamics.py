@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,14 +126,10 @@ def behaviour(agent: Agent, task: MetaTask, *, episodes: int, seed: int) -> dict
     """Bandits: the Bayes gap from Q-values (``bayes_gap_q``) and ``kl_to_bayes_set``; prediction:
     excess log-loss and KL."""
     run = paired_rollout(agent, task, episodes=episodes, seed=seed)
-    if task.is_bandit:
-        return {
-            "bayes_gap_q": run.estimate("bayes_gap_q").mean,
-            "divergence": run.estimate("kl_to_bayes_set").mean,
-        }
+    traits = task.traits
     return {
-        "excess_log_loss": run.estimate("excess_log_loss").mean,
-        "divergence": run.estimate("kl").mean,
+        traits.headline: run.estimate(traits.headline).mean,
+        "divergence": run.estimate(traits.divergence).mean,
     }
 
 
@@ -225,13 +222,25 @@ def _pairwise_divergence(outputs: np.ndarray, task: MetaTask) -> np.ndarray:
     d = np.zeros((a, a))
     for i in range(a):
         for j in range(i + 1, a):
-            if task.is_bandit:
-                v = 0.5 * np.abs(outputs[i] - outputs[j]).sum(-1).mean()
-            else:
-                kl = task.family.kl(outputs[i], outputs[j]) + task.family.kl(outputs[j], outputs[i])
-                v = 0.5 * np.maximum(kl, 0.0).mean()
-            d[i, j] = d[j, i] = v
+            d[i, j] = d[j, i] = _SYMMETRIC_DIVERGENCE[task.kind](outputs[i], outputs[j], task)
     return d
+
+
+def _policy_tv(p: np.ndarray, q: np.ndarray, task: MetaTask) -> float:
+    return float(0.5 * np.abs(p - q).sum(-1).mean())
+
+
+def _symmetric_kl(p: np.ndarray, q: np.ndarray, task: MetaTask) -> float:
+    kl = task.family.kl(p, q) + task.family.kl(q, p)
+    return float(0.5 * np.maximum(kl, 0.0).mean())
+
+
+#: The symmetric divergence between two agents' outputs of each kind of task (see
+#: :func:`_pairwise_divergence`).
+_SYMMETRIC_DIVERGENCE: dict[str, Callable[[np.ndarray, np.ndarray, MetaTask], float]] = {
+    "bandit": _policy_tv,
+    "prediction": _symmetric_kl,
+}
 
 
 def mds_of_runs(

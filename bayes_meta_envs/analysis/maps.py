@@ -5,6 +5,7 @@ mapped states back into the target's state space."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,15 +69,28 @@ def collect_states(
         for key, arr in zip(("s", "t", "so", "to"), (*states[:2], *outs[:2])):
             keep[key].append(np.asarray(arr, dtype=np.float64))
         cond_out = outs[agents.index(condition)]
-        if task.is_bandit:
-            c = np.cumsum(cond_out, axis=1)
-            u = rng.random(episodes)
-            action: np.ndarray = np.argmax(c > (u * c[:, -1])[:, None], axis=1)
-        else:
-            action = cond_out
-        obs, *_ = env.step(action)
+        obs, *_ = env.step(_ACT[task.kind](cond_out, rng))
     st = {k: np.stack(v, axis=1) for k, v in keep.items()}
     return PairedStates(st["s"], st["t"], st["so"], st["to"], np.asarray(info["task"]))
+
+
+def _sample_arm(out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An arm drawn from each row's (unnormalised) probabilities."""
+    c = np.cumsum(out, axis=1)
+    u = rng.random(out.shape[0])
+    return np.argmax(c > (u * c[:, -1])[:, None], axis=1)
+
+
+def _predict(out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A prediction task's action: the predictive's parameters themselves."""
+    return out
+
+
+#: How :func:`collect_states` acts from the conditioning agent's output, per kind of task.
+_ACT: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
+    "bandit": _sample_arm,
+    "prediction": _predict,
+}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -48,8 +48,7 @@ def _f(v: float, d: int = 4) -> str:
 def _behaviour(s: TaskStudy) -> tuple[str, Interval]:
     key = s.task.traits.headline
     iv = Interval.across_runs([r.behaviour[key] for r in s.runs])
-    unit = "Bayes gap (Q) per episode" if s.task.is_bandit else "excess log-loss, nats/step"
-    return unit, iv
+    return s.task.traits.headline_unit, iv
 
 
 def _yes(b: bool) -> str:

@@ -23,13 +23,14 @@ beliefs; in log-statistics they mean comparable ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from bayes_meta_envs._validate import check_int, check_real_array
 from bayes_meta_envs.baselines import BayesPredictorAgent, bayes_agent
+from bayes_meta_envs.envs import ObsLayout
 from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.protocol import BaseAgent
 from bayes_meta_envs.task import MetaTask, task_of
@@ -66,12 +67,8 @@ class ClockAgent(BaseAgent):
     def __init__(self, env: Any, env_kwargs: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.task = _task(env, env_kwargs)
-        self.kind = "bandit" if self.task.is_bandit else "prediction"
-        if self.task.is_bandit:
-            self._out = np.full(self.task.n_arms, 1.0 / self.task.n_arms)
-        else:
-            family = self.task.family
-            self._out = family.predictive(family.prior_stats()[None, :])[0]
+        self.kind = self.task.kind
+        self._out = self.task.uninformed_output
 
     def initial_state(self, batch_size: int) -> np.ndarray:
         return np.zeros((check_int("batch_size", batch_size, 1), 1))
@@ -105,15 +102,10 @@ class MemorizerAgent(BaseAgent):
     def __init__(self, env: Any, env_kwargs: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.task = _task(env, env_kwargs)
-        self.kind = "bandit" if self.task.is_bandit else "prediction"
+        self.kind = self.task.kind
         self.bayes = bayes_agent(self.task)
-        layout = self.task.layout
-        if self.task.is_bandit:
-            self._record = np.r_[
-                np.arange(layout.prev_action.start, layout.prev_action.stop), layout.prev_reward
-            ]
-        else:
-            self._record = np.arange(layout.features.start, layout.features.stop)
+        record, self._recall = _MEMORY[self.kind]
+        self._record = record(self.task.layout)
         self.width = 1 + self._record.size
         self.dim = self.task.horizon * self.width
 
@@ -142,17 +134,9 @@ class MemorizerAgent(BaseAgent):
         slots = self._slots(st)
         n = st.shape[0]
         b = self.bayes.initial_state(n)
-        bandit = self.task.is_bandit
         for t in range(self.task.horizon):
             obs = np.zeros((n, self.task.obs_dim))
-            rec = slots[:, t, 1:]
-            if bandit:  # a remembered pull: the largest action entry if above 1/2, reward 0/1
-                k = self.task.n_arms
-                act = rec[:, :k]
-                pulled = act.max(axis=1) > 0.5
-                onehot = np.eye(k)[np.argmax(act, axis=1)] * pulled[:, None]
-                rec = np.concatenate([onehot, (rec[:, k:] > 0.5).astype(float)], axis=1)
-            obs[:, self._record] = rec
+            obs[:, self._record] = self._recall(slots[:, t, 1:], self.task)
             keep = slots[:, t, 0] > 0.5
             b = np.where(keep[:, None], self.bayes.update(b, obs), b)
         return np.asarray(b)
@@ -209,3 +193,37 @@ class LogStatsAgent(BaseAgent):
 
     def __repr__(self) -> str:
         return f"LogStatsAgent({self.bayes!r})"
+
+
+def _pull_record(layout: ObsLayout) -> np.ndarray:
+    """A bandit's memory of a step: the previous action, one-hot, and reward."""
+    return np.r_[np.arange(layout.prev_action.start, layout.prev_action.stop), layout.prev_reward]
+
+
+def _feature_record(layout: ObsLayout) -> np.ndarray:
+    """A prediction task's memory of a step: the observation features."""
+    return np.arange(layout.features.start, layout.features.stop)
+
+
+def _recall_pull(rec: np.ndarray, task: MetaTask) -> np.ndarray:
+    """A remembered pull: the largest action entry if above 1/2, reward 0/1."""
+    k = task.n_arms
+    act = rec[:, :k]
+    pulled = act.max(axis=1) > 0.5
+    onehot = np.eye(k)[np.argmax(act, axis=1)] * pulled[:, None]
+    return np.concatenate([onehot, (rec[:, k:] > 0.5).astype(float)], axis=1)
+
+
+def _recall_features(rec: np.ndarray, task: MetaTask) -> np.ndarray:
+    return rec
+
+
+#: Per kind of task, what :class:`MemorizerAgent` remembers of a step (the observation's entries)
+#: and how it reads a remembered record back into an observation.
+_MEMORY: dict[
+    str,
+    tuple[Callable[[ObsLayout], np.ndarray], Callable[[np.ndarray, MetaTask], np.ndarray]],
+] = {
+    "bandit": (_pull_record, _recall_pull),
+    "prediction": (_feature_record, _recall_features),
+}

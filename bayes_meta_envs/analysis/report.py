@@ -22,12 +22,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from bayes_meta_envs._io import atomic_write_text
@@ -40,7 +41,7 @@ from bayes_meta_envs.analysis.dynamics import (
     mds_of_runs,
     training_dynamics,
 )
-from bayes_meta_envs.analysis.maps import collect_states, fit_map
+from bayes_meta_envs.analysis.maps import PairedStates, collect_states, fit_map
 from bayes_meta_envs.analysis.markdown import report_markdown, results_json
 from bayes_meta_envs.analysis.study import TaskStudy, study_task
 from bayes_meta_envs.baselines import bayes_agent
@@ -92,18 +93,28 @@ def embed(
         paired.target.reshape(n * task.horizon, -1),
         seed=seed,
     )
-    if task.is_bandit:
-        k = task.n_arms
-        a1, b1 = paired.target[..., 0], paired.target[..., k]
-        colour, label = a1 / (a1 + b1), "posterior mean of arm 1 (Bayes)"
-    else:
-        colour = paired.target_output[..., 0]
-        label = f"Bayes predictive: {task.family.action_names[0]}"
+    colour, label = _COLOUR[task.kind](paired, task)
     title = (
         f"{task.name}: do the meta-learner's states ({name}) organise like the Bayes states? "
         f"PCA, {n} episodes (histories of the Bayes agent), seed {seed}"
     )
     return figures.plot_embedding(paired, phi, colour, label, title, path)
+
+
+def _arm_colour(paired: PairedStates, task: MetaTask) -> tuple[np.ndarray, str]:
+    a1, b1 = paired.target[..., 0], paired.target[..., task.n_arms]
+    return a1 / (a1 + b1), "posterior mean of arm 1 (Bayes)"
+
+
+def _predictive_colour(paired: PairedStates, task: MetaTask) -> tuple[np.ndarray, str]:
+    return paired.target_output[..., 0], f"Bayes predictive: {task.family.action_names[0]}"
+
+
+#: What colours the embedding's points (and its label), per kind of task.
+_COLOUR: dict[str, Callable[[PairedStates, MetaTask], tuple[np.ndarray, str]]] = {
+    "bandit": _arm_colour,
+    "prediction": _predictive_colour,
+}
 
 
 def _dynamics(
@@ -113,7 +124,7 @@ def _dynamics(
     ckpts = {p.name: load_checkpoints(p, count=count) for p in runs}
     for name, c in ckpts.items():
         study.dynamics[name] = training_dynamics(c, task, episodes=episodes, seed=seed)
-    perf = "Bayes gap (Q) / episode" if task.is_bandit else "excess log-loss / step"
+    perf = task.traits.headline_axis
     title = (
         f"{task.name}: do behaviour and structure improve together over training? "
         f"{len(ckpts)} runs pooled (mean, 95% bootstrap band over runs), {episodes} episodes per "
@@ -192,7 +203,10 @@ def _robustness_episodes(value: Sequence[int]) -> list[int]:
 
 def _signal(agent: Any, task: MetaTask) -> str:
     config = getattr(agent, "config", None)
-    return str(getattr(config, "reward_signal", "n/a")) if task.is_bandit else "log-loss (BPTT)"
+    fixed = task.traits.fixed_signal  # prediction learns by its log-loss through time
+    if fixed is not None:
+        return f"{fixed.replace('_', '-')} (BPTT)"
+    return str(getattr(config, "reward_signal", "n/a"))
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -325,26 +325,8 @@ def _simulate(
     flat = project(target, mapped.reshape(n_test * h, -1), phi.low, phi.high)
     out_m = np.asarray(target.output(flat), dtype=np.float64).reshape(n_test, h, -1)
     out_t = paired.target_output[n_train:]
-    if task.is_bandit:
-        if isinstance(target, BayesOptimalAgent):
-            mass = (out_m * (out_t > 0)).sum(-1)
-            d_o_label = "P(target leaves its Bayes-optimal set)"
-            d_o = Estimate.from_samples((1.0 - np.minimum(mass, 1.0)).mean(axis=1))
-            extras["kl_to_set"] = Estimate.from_samples(kl_to_set(mass).mean(1))
-        else:
-            d_o_label = "TV(target policy, policy from mapped states)"
-            d_o = Estimate.from_samples(0.5 * np.abs(out_t - out_m).sum(-1).mean(axis=1))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                kl = np.where(out_t > 0, out_t * (np.log(out_t) - np.log(out_m)), 0.0).sum(-1)
-            extras["kl"] = Estimate.from_samples(kl.mean(axis=1))
-        extras["return_lost"] = _return_lost(source, phi, target, task, n_test, seed)
-    else:
-        family = task.family
-        kl = family.kl(out_t.reshape(n_test * h, -1), out_m.reshape(n_test * h, -1)).reshape(
-            n_test, h
-        )
-        d_o_label = "KL(target predictive || predictive from mapped states)"
-        d_o = Estimate.from_samples(np.maximum(kl, 0.0).mean(axis=1))
+    outputs = _MappedOutputs(out_t, out_m, source, phi, target, task, seed)
+    d_o_label, d_o = _OUTPUT_GAP[task.kind](outputs, extras)
     return SimulationResult(
         source=agent_display_name(source),
         target=agent_display_name(target),
@@ -360,6 +342,55 @@ def _simulate(
         map_width=map_width,
         map_seed=seed if map_seed is None else map_seed,
     )
+
+
+@dataclass(frozen=True)
+class _MappedOutputs:
+    """The target's outputs on held-out episodes and its outputs from the phi-mapped source
+    states (``(n, h, P)`` each), with what produced them."""
+
+    target: np.ndarray
+    mapped: np.ndarray
+    source: Agent
+    phi: StepMap
+    target_agent: Agent
+    task: MetaTask
+    seed: int
+
+
+def _policy_gap(o: _MappedOutputs, extras: dict[str, Estimate]) -> tuple[str, Estimate]:
+    """A bandit's D_o (the target's policy against the policy from mapped states, ``(n, h, K)``
+    each) with its label; adds the KL and the return lost to ``extras``."""
+    out_t, out_m = o.target, o.mapped
+    if isinstance(o.target_agent, BayesOptimalAgent):
+        mass = (out_m * (out_t > 0)).sum(-1)
+        d_o_label = "P(target leaves its Bayes-optimal set)"
+        d_o = Estimate.from_samples((1.0 - np.minimum(mass, 1.0)).mean(axis=1))
+        extras["kl_to_set"] = Estimate.from_samples(kl_to_set(mass).mean(1))
+    else:
+        d_o_label = "TV(target policy, policy from mapped states)"
+        d_o = Estimate.from_samples(0.5 * np.abs(out_t - out_m).sum(-1).mean(axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = np.where(out_t > 0, out_t * (np.log(out_t) - np.log(out_m)), 0.0).sum(-1)
+        extras["kl"] = Estimate.from_samples(kl.mean(axis=1))
+    n_test = out_t.shape[0]
+    extras["return_lost"] = _return_lost(o.source, o.phi, o.target_agent, o.task, n_test, o.seed)
+    return d_o_label, d_o
+
+
+def _predictive_gap(o: _MappedOutputs, extras: dict[str, Estimate]) -> tuple[str, Estimate]:
+    """A prediction task's D_o: the KL from the target's predictive to that from mapped states."""
+    n_test, h = o.target.shape[:2]
+    kl = o.task.family.kl(o.target.reshape(n_test * h, -1), o.mapped.reshape(n_test * h, -1))
+    d_o = Estimate.from_samples(np.maximum(kl.reshape(n_test, h), 0.0).mean(axis=1))
+    return "KL(target predictive || predictive from mapped states)", d_o
+
+
+#: The output divergence D_o (label, estimate) of each kind of task.
+_OUTPUT_GAP: dict[str, Callable[[_MappedOutputs, dict[str, Estimate]], tuple[str, Estimate]]] = {
+    "bandit": _policy_gap,
+    "prediction": _predictive_gap,
+}
 
 
 def _return_lost(

@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 
 from bayes_meta_envs.analysis.maps import StateMap, fit_map, project
-from bayes_meta_envs.protocol import Agent, BaseAgent
+from bayes_meta_envs.protocol import Agent, AgentKind, BaseAgent
 
 __all__ = ["MappedAgent", "StepMap", "fit_step_map", "step_dissimilarity", "step_moments"]
 
@@ -167,10 +167,10 @@ class MappedAgent(BaseAgent):
     mapped states (what ``return_lost`` scores). Its state is ``[source state | step]``: phi is
     told the step, as in the measure."""
 
-    def __init__(self, source: Agent, phi: StepMap, target: Agent, kind: str) -> None:
+    def __init__(self, source: Agent, phi: StepMap, target: Agent, kind: AgentKind) -> None:
         super().__init__()
         self.source, self.phi, self.target = source, phi, target
-        self.kind = "bandit" if kind == "bandit" else "prediction"
+        self.kind = kind
 
     def initial_state(self, batch_size: int) -> np.ndarray:
         s = np.asarray(self.source.initial_state(batch_size), dtype=np.float64)

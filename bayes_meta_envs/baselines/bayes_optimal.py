@@ -11,6 +11,7 @@ posterior statistics with :meth:`ConjugateFamily.update` and outputs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -20,7 +21,7 @@ from bayes_meta_envs._validate import check_bool, check_int, check_number, check
 from bayes_meta_envs.baselines.bandit_dp import BanditSolution, bayes_optimal_value, solve_bandit
 from bayes_meta_envs.baselines.belief import BanditBeliefAgent
 from bayes_meta_envs.envs import ObsLayout
-from bayes_meta_envs.errors import InvalidArgumentError, invalid, wrong_type
+from bayes_meta_envs.errors import invalid, wrong_type
 from bayes_meta_envs.families import ConjugateFamily
 from bayes_meta_envs.protocol import AgentKind, BaseAgent, tie_split
 from bayes_meta_envs.task import MetaTask, task_of
@@ -43,11 +44,7 @@ def bayes_agent(task: MetaTask, *, seed: int | None = None) -> BaseAgent:
     :class:`BayesPredictorAgent` for a prediction task."""
     if not isinstance(task, MetaTask):
         raise wrong_type("task", task, "a MetaTask (bayes_meta_envs.task_of(env))")
-    if task.is_bandit:
-        return BayesOptimalAgent(
-            task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time, seed=seed
-        )
-    return BayesPredictorAgent(task.family, task.horizon, include_time=task.include_time, seed=seed)
+    return _BAYES_AGENTS[task.kind](task, seed)
 
 
 class BayesOptimalAgent(BanditBeliefAgent):
@@ -157,8 +154,7 @@ class BayesPredictorAgent(BaseAgent):
     def for_env(cls: type[_P], env: Any, *, seed: int | None = None, **env_kwargs: Any) -> _P:
         """The predictor of a prediction env (instance, wrapped env or registered id)."""
         task = task_of(env, **env_kwargs)
-        if task.is_bandit:
-            raise InvalidArgumentError(f"env must be a prediction environment, got {env!r}")
+        task.require("prediction", env)
         return cls(task.family, task.horizon, include_time=task.include_time, seed=seed)
 
     def initial_state(self, batch_size: int) -> FloatArray:
@@ -191,3 +187,21 @@ class BayesPredictorAgent(BaseAgent):
 
     def __repr__(self) -> str:
         return f"{self.name}(family={self.family!r}, horizon={self.horizon})"
+
+
+def _bandit_bayes(task: MetaTask, seed: int | None) -> BaseAgent:
+    arms = task.arms
+    return BayesOptimalAgent(
+        arms.n_arms, task.horizon, arms.prior, include_time=task.include_time, seed=seed
+    )
+
+
+def _predictor_bayes(task: MetaTask, seed: int | None) -> BaseAgent:
+    return BayesPredictorAgent(task.family, task.horizon, include_time=task.include_time, seed=seed)
+
+
+#: The Bayes-optimal agent of each kind of task (what :func:`bayes_agent` builds).
+_BAYES_AGENTS: dict[str, Callable[[MetaTask, int | None], BaseAgent]] = {
+    "bandit": _bandit_bayes,
+    "prediction": _predictor_bayes,
+}

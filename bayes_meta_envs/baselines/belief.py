@@ -9,7 +9,6 @@ from numpy.typing import ArrayLike
 
 from bayes_meta_envs._validate import check_bool, check_int
 from bayes_meta_envs.envs import ObsLayout
-from bayes_meta_envs.errors import InvalidArgumentError
 from bayes_meta_envs.families import BetaBernoulliArms
 from bayes_meta_envs.protocol import AgentKind, BaseAgent
 from bayes_meta_envs.task import task_of
@@ -51,8 +50,7 @@ class BanditBeliefAgent(BaseAgent):
         """Build the agent for a bandit env (instance, wrapped env, registered id or
         :class:`~bayes_meta_envs.task.MetaTask`); ``kwargs`` go to the constructor."""
         task = task_of(env)
-        if not task.is_bandit:
-            raise InvalidArgumentError(f"env must be a bandit environment, got {env!r}")
+        task.require("bandit", env)
         return cls(
             n_arms=task.n_arms,
             horizon=task.horizon,

@@ -69,11 +69,17 @@ _PREDICTION: dict[str, Callable[..., BaseAgent]] = {
     "prior": PriorPredictorAgent.for_env,
 }
 
+#: Per kind of task: its table's baselines, the names of its baselines (``bayes`` is every
+#: kind's), and what an error message calls the tasks of that kind.
+_BY_KIND: dict[str, tuple[tuple[str, ...], frozenset[str], str]] = {
+    "bandit": (BANDIT_BASELINES, frozenset(("gittins", "egreedy", *_BANDIT)), "bandits"),
+    "prediction": (PREDICTION_BASELINES, frozenset(_PREDICTION), "prediction tasks"),
+}
+
 
 def baselines_for(kind: TaskKind) -> tuple[str, ...]:
     """The baseline SPECs of a task kind (``bandit`` or ``prediction``), in table order."""
-    kind = check_choice("kind", kind, ["bandit", "prediction"])
-    return BANDIT_BASELINES if kind == "bandit" else PREDICTION_BASELINES
+    return _BY_KIND[check_choice("kind", kind, list(_BY_KIND))][0]
 
 
 def is_baseline(spec: str) -> bool:
@@ -100,10 +106,9 @@ def make_baseline(
         return bayes_agent(task, seed=seed)
     if not is_baseline(spec):
         raise invalid(argument, spec, f"a baseline ({kind_names})")
-    if not task.is_bandit and (name in ("gittins", "egreedy") or name in _BANDIT):
-        raise invalid(argument, spec, f"a baseline for prediction tasks: {kind_names}")
-    if task.is_bandit and name in _PREDICTION:
-        raise invalid(argument, spec, f"a baseline for bandits: {kind_names}")
+    _, own, tasks = _BY_KIND[task.kind]
+    if name not in own:
+        raise invalid(argument, spec, f"a baseline for {tasks}: {kind_names}")
     if name == "gittins":
         try:
             gamma = float(arg) if arg else 0.9

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import bayes_meta_envs
+from bayes_meta_envs.baselines import bayes_agent
 from bayes_meta_envs.envs import MetaBanditVectorEnv, MetaPredictVectorEnv
 from bayes_meta_envs.errors import UnknownEnvironmentError
 from bayes_meta_envs.families import BetaBernoulliArms, NormalNormal
@@ -107,3 +108,28 @@ def test_tasks_are_equal_when_they_pose_the_same_problem() -> None:
     assert a != task_of("MetaBandit-v0", n_arms=3)
     assert a != task_of("MetaBandit-v0", prior=(2.0, 1.0))
     assert task_of("MetaPredictGaussian-v0") != task_of("MetaPredictGaussian-v0", sigma=2.0)
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_the_uninformed_output_is_what_the_bayes_agent_says_before_any_data(env_id: str) -> None:
+    task = task_of(env_id)
+    out = task.uninformed_output
+    assert out.shape == (task.output_dim,)
+    if task.kind == "bandit":  # the uniform policy
+        np.testing.assert_array_equal(out, np.full(task.n_arms, 1.0 / task.n_arms))
+    else:
+        bayes = bayes_agent(task)
+        np.testing.assert_allclose(out, bayes.output(bayes.initial_state(1))[0], rtol=1e-12)
+
+
+def test_require_refuses_the_other_kind_and_names_the_env() -> None:
+    bandit, predict = task_of("MetaBandit-v0"), task_of("MetaPredictGaussian-v0")
+    bandit.require("bandit", "MetaBandit-v0")
+    predict.require("prediction", "x")
+    with pytest.raises(
+        bayes_meta_envs.errors.InvalidArgumentError,
+        match="must be a prediction environment, got 'MetaBandit-v0'",
+    ):
+        bandit.require("prediction", "MetaBandit-v0")
+    with pytest.raises(bayes_meta_envs.errors.InvalidArgumentError, match="must be a bandit"):
+        predict.require("bandit", "x")
