@@ -90,7 +90,7 @@ FloatArray = NDArray[np.float64]
 SHIPPED_GAMMAS: tuple[float, ...] = (0.5, 0.7, 0.9, 0.95, 0.99)
 
 DEFAULT_TOL = 1e-7
-_CHUNK = 128  # roots per vectorised block (keeps the working set a few MB)
+_CHUNK = 256  # roots per vectorised block (keeps the working set a few MB)
 _COARSE = (16, 4, 2)  # coarse depths depth // f solved first
 
 

@@ -108,7 +108,9 @@ def _band_tops(a0: FloatArray, n0: FloatArray, lam: FloatArray, depth: int) -> l
             x = np.clip(x, np.minimum(lc * (1.0 + 1e-9) + 1e-300, hi_x), hi_x)
             f = n * _kl(x, lc) - _BAND_LOG
             x = x - f / (n * np.log(x * (1.0 - lc) / (lc * (1.0 - x))))
-        x = np.clip(np.nan_to_num(x, nan=1.0), 0.0, hi_x)
+        # Newton on a convex function ends at the root from above, but rounding can leave the
+        # last iterate an ulp below it, where the check fails: step a hair to the right
+        x = np.clip(np.nan_to_num(x, nan=1.0) + 1e-9, 0.0, hi_x)
         ok = (x > lc) & (n * _kl(x, lc) >= _BAND_LOG)
     x = np.where(ok, x, np.inf)
     rows = np.ceil(np.max(x * n - a0, axis=1))

@@ -21,7 +21,7 @@ from bayes_meta_envs.baselines.gittins import (
     gittins_index_restart,
     gittins_table,
 )
-from bayes_meta_envs.baselines.gittins_calibration import calibration_pass
+from bayes_meta_envs.baselines.gittins_calibration import _band_tops, _kl, calibration_pass
 from bayes_meta_envs.baselines.gittins_text import gittins_table_csv, gittins_table_text
 from bayes_meta_envs.errors import (
     InvalidArgumentError,
@@ -104,6 +104,29 @@ def test_banded_calibration_pass_matches_the_whole_tree(
     g, w = calibration_pass(a0, b0, lam, gamma, depth, upper)
     np.testing.assert_allclose(g, _plain_pass(a0, b0, lam, gamma, depth, upper), rtol=0, atol=1e-11)
     assert np.all(np.isnan(w)) if upper else np.all(w >= 1.0)
+
+
+def test_band_top_is_found_at_every_depth_where_it_exists() -> None:
+    # the band's top row at each depth comes from Newton's method on n KL(p || lam) = 40; a root
+    # reached an ulp low once failed the check at about half the depths, and those depths were
+    # computed whole (same values, twice the work)
+    a0, n0 = np.array([16.0, 3.0, 40.0]), np.array([74.0, 5.0, 45.0])
+    lam = np.array([0.2472316818334569, 0.73, 0.9])
+    depth = 1146
+    tops = np.array(_band_tops(a0, n0, lam, depth))
+    d = np.arange(depth + 1)
+    n = n0[:, None] + d  # (roots, depths)
+
+    def clears(rows: np.ndarray) -> np.ndarray:  # n KL(p || lam) >= 40 at these rows, p > lam
+        p = (rows + a0[:, None]) / n
+        return (p > lam[:, None]) & (n * _kl(np.minimum(p, 1 - 1e-15), lam[:, None]) >= 40.0)
+
+    given = tops <= d
+    assert np.all(clears(np.broadcast_to(tops, n.shape))[:, given])  # every top is valid
+    # wherever the tree's top row clears the level with room to spare, a top is found
+    room = clears(np.broadcast_to(d - 2, n.shape)).all(axis=0)
+    assert room.sum() > 500
+    assert np.all(given[room])
 
 
 def test_huge_counts_where_every_row_retires() -> None:
