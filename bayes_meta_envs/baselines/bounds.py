@@ -61,6 +61,7 @@ from bayes_meta_envs.baselines.limits import check_dp_size
 from bayes_meta_envs.errors import ProblemTooLargeError, invalid
 from bayes_meta_envs.families import BetaBernoulliArms
 from bayes_meta_envs.protocol import tie_split
+from bayes_meta_envs.task import MetaTask
 
 __all__ = [
     "ValueBounds",
@@ -271,6 +272,16 @@ def dp_fits(n_arms: int, horizon: int, prior: ArrayLike = (1.0, 1.0)) -> bool:
     except ProblemTooLargeError:
         return False
     return True
+
+
+def reference_agent(task: MetaTask) -> FiniteGittinsAgent | None:
+    """The policy that stands for the Bayes-optimal one where a bandit's exact DP is not used
+    (:func:`dp_fits` false): the finite-horizon Gittins index. ``None`` for every other task."""
+    if not task.is_bandit or dp_fits(task.n_arms, task.horizon, task.arms.prior):
+        return None
+    return FiniteGittinsAgent(
+        task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time
+    )
 
 
 def bayes_value_bounds(

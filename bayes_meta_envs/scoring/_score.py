@@ -100,6 +100,7 @@ from bayes_meta_envs._validate import check_bool, check_int, check_mapping, chec
 from bayes_meta_envs._version import __version__
 from bayes_meta_envs.agents.adapters import CallableAgent, PredictAgent, as_agent
 from bayes_meta_envs.agents.resolve import resolve_agent
+from bayes_meta_envs.baselines.bounds import reference_agent
 from bayes_meta_envs.errors import InvalidArgumentError, invalid
 from bayes_meta_envs.rollout import (
     DEFAULT_BATCH_SIZE,
@@ -112,7 +113,7 @@ from bayes_meta_envs.rollout import (
     check_rollout_memory,
     paired_rollout,
 )
-from bayes_meta_envs.scoring.beyond import beyond_dp_metrics, reference_agent
+from bayes_meta_envs.scoring.beyond import beyond_dp_metrics
 from bayes_meta_envs.scoring.guard import Guard
 from bayes_meta_envs.scoring.report import ScoreReport, agent_display_name
 from bayes_meta_envs.scoring.traces import Traces

@@ -28,32 +28,13 @@ information relaxation gave it, which is then a 97.5% confidence bound). The rep
 
 from __future__ import annotations
 
-from bayes_meta_envs.baselines import FiniteGittinsAgent, expected_max_mean, lagrangian_bound
-from bayes_meta_envs.baselines.bounds import dp_fits as bounds_dp_fits
+from bayes_meta_envs.baselines import expected_max_mean, lagrangian_bound
 from bayes_meta_envs.baselines.info_relaxation import MAX_WORK, information_relaxation_bound
 from bayes_meta_envs.rollout import Curve, Estimate, PairedRollout
-from bayes_meta_envs.task import MetaTask
 
-__all__ = ["beyond_dp_metrics", "dp_fits", "reference_agent"]
+__all__ = ["beyond_dp_metrics"]
 
 _RELAXATION_SAMPLES = 2000
-
-
-def dp_fits(task: MetaTask) -> bool:
-    """Whether the exact bandit DP of ``task`` is used (prediction: True); see
-    :func:`bayes_meta_envs.baselines.bounds.dp_fits`."""
-    if not task.is_bandit:
-        return True
-    return bounds_dp_fits(task.n_arms, task.horizon, task.arms.prior)
-
-
-def reference_agent(task: MetaTask) -> FiniteGittinsAgent | None:
-    """The reference agent that stands for the Bayes-optimal one past the DP, else ``None``."""
-    if dp_fits(task):
-        return None
-    return FiniteGittinsAgent(
-        task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time
-    )
 
 
 def beyond_dp_metrics(

@@ -96,3 +96,15 @@ def test_dp_chosen_only_where_practical() -> None:
     assert not dp_fits(50, 100)
     assert dp_fits(50, 10) and dp_fits(10, 20) and dp_fits(2, 100)
     assert not dp_fits(10, 100)
+
+
+def test_reference_agent_only_past_the_dp() -> None:
+    from bayes_meta_envs.baselines import FiniteGittinsAgent
+    from bayes_meta_envs.baselines.bounds import reference_agent
+    from bayes_meta_envs.task import task_of
+
+    assert reference_agent(task_of("MetaBandit-v0")) is None
+    assert reference_agent(task_of("MetaPredictBernoulli-v0", horizon=500)) is None
+    ref = reference_agent(task_of("MetaBandit-v0", n_arms=10, horizon=100, include_time=True))
+    assert isinstance(ref, FiniteGittinsAgent)
+    assert (ref.n_arms, ref.horizon, ref.include_time) == (10, 100, True)

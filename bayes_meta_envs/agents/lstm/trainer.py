@@ -40,8 +40,7 @@ from bayes_meta_envs.agents.lstm.config import LSTMConfig
 from bayes_meta_envs.agents.lstm.net import build_net, resolve_device
 from bayes_meta_envs.agents.lstm.updates import bandit_update, prediction_update
 from bayes_meta_envs.agents.run_folder import RunFolder, TrainEvent
-from bayes_meta_envs.baselines import FiniteGittinsAgent
-from bayes_meta_envs.baselines.bounds import dp_fits
+from bayes_meta_envs.baselines.bounds import reference_agent
 from bayes_meta_envs.errors import require, wrong_type
 from bayes_meta_envs.rollout import paired_rollout
 from bayes_meta_envs.task import task_of
@@ -214,11 +213,7 @@ class LSTMTrainer:
         ``"bayes_exact": 0.0`` (its ``bayes_gap`` is then the gap to the reference).
         """
         task = self.task
-        reference = None
-        if task.is_bandit and not dp_fits(task.n_arms, task.horizon, task.arms.prior):
-            reference = FiniteGittinsAgent(
-                task.n_arms, task.horizon, task.arms.prior, include_time=task.include_time
-            )
+        reference = reference_agent(task)
         run = paired_rollout(
             self.agent(),
             task,
