@@ -247,6 +247,18 @@ def test_short_prediction_training_lowers_the_log_loss(tmp_path, env_id):
     assert last["excess_log_loss"] < 0.5 * first["excess_log_loss"]
 
 
+def test_the_trainer_itself_uses_the_configured_threads(tmp_path):
+    # LSTMTrainer.train, not only lstm.train, sets torch's thread count (the RL² benchmark called
+    # the method: two runs on torch's default threads ran seven times slower side by side)
+    import torch
+
+    seen = []
+    trainer = LSTMTrainer(tiny(num_threads=2, total_updates=2), tmp_path / "run")
+    trainer.train(callback=lambda event: seen.append(torch.get_num_threads()))
+    assert seen and set(seen) == {2}
+    assert torch.get_num_threads() == 1  # the caller's count (one, from the fixture) is restored
+
+
 # --- checkpoints and resume -------------------------------------------------------------------
 
 
